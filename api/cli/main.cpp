@@ -1,0 +1,167 @@
+// `wangge`: one binary, one subcommand per task (API.md: The command line).
+
+#include "api/server.hpp"
+#include "api/service.hpp"
+#include "core/error.hpp"
+#include "data/db.hpp"
+#include "data/demo.hpp"
+#include "data/migrate.hpp"
+#include "data/token_store.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace wangge;
+
+int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool) {
+    data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
+    api::Service service(db);
+    api::HttpServer server(service, listen, threads);
+    // Block the stop signals in every thread, then wait for one here.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    server.start();
+    std::cerr << "wangge: serving on http://" << listen.substr(0, listen.rfind(':')) << ':' << server.port() << '/'
+              << (db.ping() ? "" : " (database not reachable yet: /readyz answers 503)") << std::endl;
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << "wangge: stopping" << std::endl;
+    server.stop();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the server
+    const std::string argv0 = argv[0];
+    CLI::App app{"wangge — grid governance GIS service (网格化管理)"};
+    app.require_subcommand(1);
+
+    auto* serve = app.add_subcommand("serve", "Serve the HTTP API");
+    std::string listen = "127.0.0.1:8080";
+    int threads = static_cast<int>(std::max(4u, std::thread::hardware_concurrency() * 2));
+    int pool = 16;
+    serve->add_option("--listen", listen, "host:port to listen on")->capture_default_str();
+    serve->add_option("--threads", threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+    serve->add_option("--db-pool", pool, "database connections")->capture_default_str()->check(CLI::Range(1, 256));
+
+    auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
+
+    auto* demo = app.add_subcommand("demo-data", "Load the four towns' demo data (deterministic for --seed and --until)");
+    data::DemoOptions demo_options;
+    std::string until_text, cutoff_text;
+    bool replace = false, if_empty = false;
+    demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
+    demo->add_option("--reports", demo_options.reports, "total reports over the twelve months")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 50'000'000));
+    demo->add_option("--until", until_text, "last month of the twelve, YYYY-MM (default: the current month)");
+    demo->add_option("--cutoff", cutoff_text, "events after this RFC 3339 instant have not happened yet (default: now)");
+    demo->add_flag("--replace", replace, "delete existing town data first");
+    demo->add_flag("--if-empty", if_empty, "do nothing when town data exists");
+
+    auto* token = app.add_subcommand("token", "Manage API tokens");
+    token->require_subcommand(1);
+    auto* token_create = token->add_subcommand("create", "Create a token and print it (one line)");
+    data::TokenSpec spec;
+    std::string role_text;
+    std::string platform_text, worker_text;
+    token_create->add_option("--role", role_text, "grid_worker|command|platform|leader|gis_admin|admin")->required();
+    token_create->add_option("--town", spec.towns, "town code (repeatable); none: all towns");
+    token_create->add_option("--name", spec.name, "a name for the audit log (default: generated)");
+    token_create->add_option("--platform", platform_text, "for --role platform: zongzhi|shichang|zhifa|bianmin");
+    token_create->add_option("--worker", worker_text, "for --role grid_worker: the worker id");
+    auto* token_list = token->add_subcommand("list", "List tokens (never the tokens themselves)");
+    auto* token_revoke = token->add_subcommand("revoke", "Revoke a token by --name or by the token itself");
+    std::string revoke_name, revoke_token;
+    token_revoke->add_option("--name", revoke_name, "the token's name");
+    token_revoke->add_option("token", revoke_token, "the token");
+
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        if (serve->parsed()) return run_serve(argv0, listen, threads, pool);
+
+        data::Database db(data::resolve_conninfo(argv0), 2);
+        if (migrate->parsed()) {
+            const auto result = data::migrate(db, data::data_dir());
+            for (const auto& name : result.applied) std::cerr << "applied " << name << '\n';
+            std::cerr << "migrate: " << result.applied.size() << " migration(s) applied, " << result.categories_changed
+                      << " category and " << result.holidays_changed << " calendar row(s) changed\n";
+            return 0;
+        }
+        if (demo->parsed()) {
+            if (if_empty && data::has_town_data(db)) {
+                std::cerr << "demo-data: town data exists, nothing to do\n";
+                return 0;
+            }
+            const auto now = now_seconds();
+            if (until_text.empty()) {
+                const std::chrono::year_month_day today{shanghai_day(now)};
+                demo_options.until = today.year() / today.month();
+            } else {
+                auto ym = parse_year_month(until_text);
+                if (!ym) throw Error(ErrorCode::bad_request, "--until must be YYYY-MM");
+                demo_options.until = *ym;
+            }
+            if (cutoff_text.empty()) {
+                demo_options.cutoff = std::min(now, shanghai_month_start(demo_options.until + std::chrono::months{1}));
+            } else {
+                auto t = parse_instant(cutoff_text);
+                if (!t) throw Error(ErrorCode::bad_request, "--cutoff must be an RFC 3339 instant");
+                demo_options.cutoff = *t;
+            }
+            const auto summary = data::load_demo_data(db, demo_options, data::data_dir(), replace);
+            for (const auto& s : summary)
+                std::cerr << s.town << ": " << s.grids << " grids, " << s.workers << " staff, " << s.reports << " reports, "
+                          << s.events << " events, " << static_cast<int>(s.area_km2 * 10) / 10.0 << " km²\n";
+            return 0;
+        }
+        if (token_create->parsed()) {
+            auto role = parse_role(role_text);
+            if (!role) throw Error(ErrorCode::bad_request, "unknown role " + role_text);
+            spec.role = *role;
+            if (!platform_text.empty()) spec.platform = platform_text;
+            if (!worker_text.empty()) spec.worker = worker_text;
+            std::cout << data::create_token(db, spec) << std::endl;
+            return 0;
+        }
+        if (token_list->parsed()) {
+            for (const auto& t : data::list_tokens(db)) {
+                std::string towns;
+                for (const auto& town : t.principal.towns) towns += (towns.empty() ? "" : ",") + town;
+                std::cout << t.principal.name << '\t' << role_name(t.principal.role) << '\t'
+                          << (towns.empty() ? "*" : towns) << '\t' << format_rfc3339(t.created_at) << '\t'
+                          << (t.revoked_at ? "revoked " + format_rfc3339(*t.revoked_at) : "active") << '\n';
+            }
+            return 0;
+        }
+        if (token_revoke->parsed()) {
+            if (revoke_name.empty() == revoke_token.empty())
+                throw Error(ErrorCode::bad_request, "give either --name NAME or the token");
+            const int n = revoke_name.empty() ? data::revoke_token(db, revoke_token) : data::revoke_token_by_name(db, revoke_name);
+            if (n == 0) {
+                std::cerr << "token revoke: no active token matched\n";
+                return 1;
+            }
+            std::cerr << "token revoke: revoked\n";
+            return 0;
+        }
+    } catch (const Error& e) {
+        std::cerr << "wangge: " << e.detail() << '\n';
+        return describe(e.code()).http_status == 503 ? 3 : 2;
+    } catch (const std::exception& e) {
+        std::cerr << "wangge: " << e.what() << '\n';
+        return 2;
+    }
+    return 0;
+}

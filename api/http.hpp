@@ -1,0 +1,85 @@
+#pragma once
+// The HTTP vocabulary of the API layer, independent of Pistache: a decoded request, a
+// response, and the route table that maps one to the other.
+
+#include "core/principal.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wangge::api {
+
+struct Request {
+    std::string method;  // GET, POST, …
+    std::string path;    // percent-decoded
+    std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the last value
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+
+    std::optional<std::string> header(const std::string& lower_name) const;
+    std::optional<std::string> param(const std::string& name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    static Response json(int status, std::string body);
+};
+
+/// Everything a handler gets: the request, its path parameters and the caller.
+struct Context {
+    const Request& request;
+    std::map<std::string, std::string> path;  // {town} → "tashi"
+    std::optional<Principal> principal;       // set on every route that needs a token
+
+    const Principal& caller() const { return *principal; }
+};
+
+using Handler = std::function<Response(Context&)>;
+
+enum class Access { open, token };
+
+struct Route {
+    std::string method;
+    std::string pattern;  // "/api/v1/towns/{town}/grids"
+    Access access;
+    std::vector<std::string> query_keys;  // allowed query parameters; others are a 400
+    Handler handler;
+};
+
+struct Match {
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed_methods;  // when the path matches under other verbs
+};
+
+class Router {
+public:
+    void add(Route route);
+    Match match(const std::string& method, const std::string& path) const;
+    const std::vector<Route>& routes() const noexcept { return m_routes; }
+
+private:
+    std::vector<Route> m_routes;
+    std::vector<std::vector<std::string>> m_segments;
+};
+
+/// Decodes %XX and (in query strings) '+'. @returns nullopt on a malformed escape or
+/// an encoded NUL.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+
+/// Parses "a=1&b=x%20y". @throws Error(bad_request) on a malformed escape
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+/// application/problem+json for an error code and detail (API.md: Conventions).
+Response problem(int status, std::string_view slug, std::string_view title, const std::string& detail,
+                 const std::string& extra_json = "{}");
+
+}  // namespace wangge::api

@@ -1,0 +1,31 @@
+#pragma once
+// Request counters and latency histograms by route, in Prometheus text format.
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace wangge::api {
+
+class Metrics {
+public:
+    void observe(const std::string& route, const std::string& method, int status, std::chrono::nanoseconds elapsed);
+    /// The exposition text; `extra` is appended as is (gauges owned by others).
+    std::string render(const std::string& extra) const;
+
+private:
+    static constexpr std::array<double, 10> k_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+    struct Histogram {
+        std::array<unsigned long long, k_buckets.size()> buckets{};
+        unsigned long long count = 0;
+        double sum = 0;
+    };
+    mutable std::mutex m_mutex;
+    std::map<std::tuple<std::string, std::string, int>, unsigned long long> m_requests;
+    std::map<std::string, Histogram> m_latency;
+};
+
+}  // namespace wangge::api

@@ -1,0 +1,49 @@
+// /healthz, /readyz, /metrics, /api: the service's own endpoints (API.md: Service).
+
+#include "api/service.hpp"
+#include "core/embedded.hpp"
+#include "core/error.hpp"
+#include "data/db.hpp"
+
+#include <sstream>
+
+namespace wangge {
+extern const std::vector<EmbeddedFile> k_openapi;
+}
+
+namespace wangge::api {
+
+void add_service_routes(Router& router, data::Database& db, Metrics& metrics) {
+    router.add({"GET", "/healthz", Access::open, {}, [](Context&) { return Response::json(200, R"({"status":"ok"})"); }});
+
+    router.add({"GET", "/readyz", Access::open, {}, [&db](Context&) {
+                    if (!db.ping()) throw Error(ErrorCode::database_unavailable, "the database does not answer");
+                    return Response::json(200, R"({"status":"ready"})");
+                }});
+
+    router.add({"GET", "/metrics", Access::open, {}, [&db, &metrics](Context&) {
+                    const auto pool = db.state();
+                    std::ostringstream extra;
+                    extra << "# HELP wangge_db_pool_connections Database pool connections by state.\n"
+                             "# TYPE wangge_db_pool_connections gauge\n"
+                          << "wangge_db_pool_connections{state=\"idle\"} " << pool.idle << '\n'
+                          << "wangge_db_pool_connections{state=\"in_use\"} " << pool.in_use << '\n'
+                          << "wangge_db_pool_connections{state=\"max\"} " << pool.size << '\n'
+                          << "# HELP wangge_db_pool_waiting Requests waiting for a database connection.\n"
+                             "# TYPE wangge_db_pool_waiting gauge\n"
+                          << "wangge_db_pool_waiting " << pool.waiting << '\n';
+                    Response r;
+                    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                    r.body = metrics.render(extra.str());
+                    return r;
+                }});
+
+    router.add({"GET", "/api", Access::open, {}, [](Context&) {
+                    Response r;
+                    r.content_type = "application/vnd.oai.openapi+json;version=3.0";
+                    r.body = std::string(k_openapi.front().content);
+                    return r;
+                }});
+}
+
+}  // namespace wangge::api

@@ -1,0 +1,142 @@
+// Towns, grids, staff and the category catalogue (API.md: Towns, grids, staff).
+
+#include "api/service.hpp"
+#include "core/error.hpp"
+#include "data/town_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace wangge::api {
+
+namespace {
+
+using nlohmann::json;
+
+json person_json(const std::optional<data::Person>& p) {
+    if (!p) return nullptr;
+    return {{"id", p->id}, {"name", p->name}, {"phone", p->phone}};
+}
+
+json grid_feature(const data::GridRecord& g) {
+    json props{{"id", g.id},
+               {"code", g.code},
+               {"name", g.name},
+               {"town", g.town},
+               {"version", g.version},
+               {"valid_from", format_rfc3339(g.valid_from)},
+               {"valid_to", g.valid_to ? json(format_rfc3339(*g.valid_to)) : json(nullptr)},
+               {"leader", person_json(g.leader)},
+               {"worker", person_json(g.worker)},
+               {"area_m2", std::round(g.area_m2 * 100) / 100}};
+    return {{"type", "Feature"}, {"id", g.id}, {"geometry", json::parse(g.geometry_geojson)}, {"properties", props}};
+}
+
+// A town the caller may read: 404 when it does not exist, 403 when the token's towns
+// do not include it.
+void require_town(data::Database& db, const Context& ctx, const std::string& town) {
+    if (!data::find_town_record(db, town)) throw Error(ErrorCode::not_found, "no town " + town);
+    if (!ctx.caller().covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
+}
+
+data::GridRecord require_grid(data::Database& db, const Context& ctx, const std::string& id) {
+    auto grid = data::find_grid(db, id);
+    if (!grid) throw Error(ErrorCode::not_found, "no grid " + id);
+    if (!ctx.caller().covers_town(grid->town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + grid->town);
+    return *grid;
+}
+
+Response grid_response(const data::GridRecord& g) {
+    auto r = Response::json(200, grid_feature(g).dump());
+    r.headers.emplace_back("ETag", "\"" + std::to_string(g.version) + "\"");
+    return r;
+}
+
+std::optional<std::string> optional_string(const json& body, const char* field) {
+    if (!body.contains(field) || body[field].is_null()) return std::nullopt;
+    if (!body[field].is_string() || body[field].get<std::string>().empty())
+        throw_bad_field(field, "must be a worker id (a non-empty string)");
+    return body[field].get<std::string>();
+}
+
+}  // namespace
+
+void add_town_routes(Router& router, data::Database& db) {
+    router.add({"GET", "/api/v1/towns", Access::token, {}, [&db](Context& ctx) {
+                    json out = json::array();
+                    for (const auto& t : data::list_towns(db)) {
+                        if (!ctx.caller().covers_town(t.code)) continue;
+                        out.push_back({{"code", t.code},
+                                       {"name", t.name},
+                                       {"kind", t.kind},
+                                       {"grid_count", t.grid_count},
+                                       {"bbox", {t.bbox[0], t.bbox[1], t.bbox[2], t.bbox[3]}}});
+                    }
+                    return Response::json(200, out.dump());
+                }});
+
+    router.add({"GET", "/api/v1/towns/{town}/grids", Access::token, {"at"}, [&db](Context& ctx) {
+                    const auto& town = ctx.path.at("town");
+                    std::optional<Timestamp> at;
+                    if (auto text = ctx.request.param("at")) {
+                        at = parse_instant(*text);
+                        if (!at) throw_bad_field("at", "must be an RFC 3339 instant such as 2026-03-01T00:00:00+08:00");
+                    }
+                    require_town(db, ctx, town);
+                    json features = json::array();
+                    for (const auto& g : data::list_grids(db, town, at)) features.push_back(grid_feature(g));
+                    return Response::json(200, json{{"type", "FeatureCollection"}, {"features", features}}.dump());
+                }});
+
+    router.add({"GET", "/api/v1/grids/{grid}", Access::token, {}, [&db](Context& ctx) {
+                    return grid_response(require_grid(db, ctx, ctx.path.at("grid")));
+                }});
+
+    router.add({"GET", "/api/v1/towns/{town}/workers", Access::token, {}, [&db](Context& ctx) {
+                    // Staff phone numbers are personal data: not for grid workers' tokens.
+                    if (!ctx.caller().has_role({Role::command, Role::platform, Role::leader, Role::gis_admin}))
+                        throw Error(ErrorCode::forbidden, "the staff list needs a command, platform, leader or gis_admin token");
+                    const auto& town = ctx.path.at("town");
+                    require_town(db, ctx, town);
+                    json out = json::array();
+                    for (const auto& w : data::list_workers(db, town))
+                        out.push_back({{"id", w.person.id},
+                                       {"name", w.person.name},
+                                       {"phone", w.person.phone},
+                                       {"role", w.role},
+                                       {"platform", w.platform ? json(*w.platform) : json(nullptr)},
+                                       {"grids", w.grids}});
+                    return Response::json(200, out.dump());
+                }});
+
+    router.add({"PUT", "/api/v1/grids/{grid}/staff", Access::token, {}, [&db](Context& ctx) {
+                    if (!ctx.caller().has_role({Role::gis_admin}))
+                        throw Error(ErrorCode::forbidden, "changing grid staff needs a gis_admin or admin token");
+                    const auto& id = ctx.path.at("grid");
+                    require_grid(db, ctx, id);
+                    const auto body = json::parse(ctx.request.body, nullptr, false);
+                    if (body.is_discarded() || !body.is_object())
+                        throw Error(ErrorCode::bad_request, "the body must be a JSON object {\"leader\": id, \"worker\": id}");
+                    for (const auto& [key, value] : body.items()) {
+                        (void)value;
+                        if (key != "leader" && key != "worker") throw_bad_field(key, "unknown field (expected leader, worker)");
+                    }
+                    data::StaffChange change{optional_string(body, "leader"), optional_string(body, "worker")};
+                    if (!change.leader && !change.worker) throw Error(ErrorCode::bad_request, "give leader, worker or both");
+                    return grid_response(data::set_grid_staff(db, id, change, ctx.caller()));
+                }});
+
+    router.add({"GET", "/api/v1/categories", Access::token, {}, [&db](Context&) {
+                    json out = json::array();
+                    for (const auto& c : data::list_categories(db))
+                        out.push_back({{"code", c.code},
+                                       {"name", c.name},
+                                       {"name_en", c.name_en},
+                                       {"platform", c.platform},
+                                       {"time_limit_workdays", c.time_limit_workdays}});
+                    return Response::json(200, out.dump());
+                }});
+}
+
+}  // namespace wangge::api

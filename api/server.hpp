@@ -1,0 +1,35 @@
+#pragma once
+// Pistache in front of Service: decodes requests, sends responses. Pistache headers stay
+// in server.cpp.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace wangge::api {
+
+class Service;
+
+namespace detail {
+struct ServerState;
+}
+
+class HttpServer {
+public:
+    /// @param listen "host:port"; port 0 picks a free one (see port())
+    /// @throws Error(bad_request) for a malformed address
+    HttpServer(Service& service, const std::string& listen, int threads);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    /// Starts serving on background threads. @throws std::runtime_error when the port is taken
+    void start();
+    void stop() noexcept;
+    std::uint16_t port() const;
+
+private:
+    std::unique_ptr<detail::ServerState> m_state;
+};
+
+}  // namespace wangge::api

@@ -1,0 +1,91 @@
+#include "api/service.hpp"
+
+#include "core/error.hpp"
+#include "data/db.hpp"
+#include "data/token_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include <iostream>
+
+namespace wangge::api {
+
+namespace {
+
+Response problem_of(const Error& e) {
+    const auto& d = describe(e.code());
+    return problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());
+}
+
+}  // namespace
+
+Service::Service(data::Database& db, ServiceOptions options) : m_db(db), m_options(options) {
+    add_service_routes(m_router, db, m_metrics);
+    add_town_routes(m_router, db);
+}
+
+Principal Service::authenticate(const Request& request) {
+    std::string token;
+    if (auto h = request.header("authorization")) {
+        const std::string prefix = "Bearer ";
+        if (h->size() <= prefix.size() || h->compare(0, prefix.size(), prefix) != 0)
+            throw Error(ErrorCode::unauthorized, "the Authorization header must be 'Bearer <token>'");
+        token = h->substr(prefix.size());
+    } else {
+        throw Error(ErrorCode::unauthorized, "this resource needs a token: Authorization: Bearer <token>");
+    }
+    auto principal = data::authenticate(m_db, token);
+    if (!principal) throw Error(ErrorCode::unauthorized, "the token is unknown or revoked");
+    return *principal;
+}
+
+Response Service::dispatch(const Request& request, std::string& route_name) {
+    auto match = m_router.match(request.method, request.path);
+    if (match.route == nullptr) {
+        if (!match.allowed_methods.empty()) {
+            std::string allow;
+            for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+            auto r = problem_of(Error(ErrorCode::method_not_allowed, request.method + " is not allowed here; use " + allow));
+            r.headers.emplace_back("Allow", allow);
+            return r;
+        }
+        throw Error(ErrorCode::not_found, "no resource at " + request.path);
+    }
+    const Route& route = *match.route;
+    route_name = route.pattern;
+    for (const auto& [key, value] : request.query) {
+        (void)value;
+        if (std::find(route.query_keys.begin(), route.query_keys.end(), key) == route.query_keys.end())
+            throw Error(ErrorCode::bad_request, "unknown query parameter '" + key + "'", nlohmann::json{{"field", key}});
+    }
+    if (request.body.size() > m_options.max_body_bytes)
+        throw Error(ErrorCode::payload_too_large, "the body exceeds " + std::to_string(m_options.max_body_bytes) + " bytes");
+    Context ctx{request, std::move(match.params), std::nullopt};
+    if (route.access == Access::token) ctx.principal = authenticate(request);
+    return route.handler(ctx);
+}
+
+Response Service::handle(const Request& request) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string route_name = "unmatched";
+    Response response;
+    try {
+        response = dispatch(request, route_name);
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::internal) std::cerr << "error: " << request.method << ' ' << request.path << ": " << e.what() << '\n';
+        response = problem_of(e);
+    } catch (const std::exception& e) {
+        // Library messages stay in the log; the client gets no internals.
+        std::cerr << "error: " << request.method << ' ' << request.path << ": " << e.what() << '\n';
+        response = problem_of(Error(ErrorCode::internal, "the server failed to answer this request"));
+    } catch (...) {
+        response = problem_of(Error(ErrorCode::internal, "the server failed to answer this request"));
+    }
+    if (request.method == "HEAD") response.body.clear();
+    m_metrics.observe(route_name, request.method, response.status, std::chrono::steady_clock::now() - started);
+    return response;
+}
+
+}  // namespace wangge::api

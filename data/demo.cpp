@@ -1,0 +1,220 @@
+#include "data/demo.hpp"
+
+#include "core/error.hpp"
+#include "data/db.hpp"
+#include "data/demo_reports.hpp"
+#include "data/demo_world.hpp"
+#include "geo/crs.hpp"
+
+#include <pqxx/pqxx>
+
+#include <cstdio>
+#include <map>
+
+namespace wangge::data {
+
+namespace {
+
+using demo::Report;
+using demo::Town;
+
+std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+using Field = std::optional<std::string>;
+
+std::string iso(Timestamp t) { return format_rfc3339(t); }
+Field iso(const std::optional<Timestamp>& t) { return t ? Field(format_rfc3339(*t)) : std::nullopt; }
+
+// libpqxx 6.4 streams a tuple-like row and writes a null pointer as NULL; it escapes
+// the rest for COPY itself.
+template <std::size_t N> void copy_row(pqxx::stream_to& out, const std::array<Field, N>& fields) {
+    std::array<const char*, N> ptrs{};
+    for (std::size_t i = 0; i < N; ++i) ptrs[i] = fields[i] ? fields[i]->c_str() : nullptr;
+    out << ptrs;
+}
+
+// The report row's current fields follow from its events (the events are the truth).
+struct Derived {
+    Status status = Status::reported;
+    std::optional<Timestamp> accepted, dispatched, due, resolved, closed;
+    std::optional<std::string> handling, mode, assignees;
+    int reopens = 0, supervises = 0;
+    bool on_site = false;
+};
+
+std::optional<std::string> json_string_member(const std::string& json, const std::string& key) {
+    const auto k = "\"" + key + "\":\"";
+    const auto pos = json.find(k);
+    if (pos == std::string::npos) return std::nullopt;
+    const auto end = json.find('"', pos + k.size());
+    return json.substr(pos + k.size(), end - pos - k.size());
+}
+
+Derived derive(const Report& r) {
+    Derived d;
+    for (const auto& e : r.events) {
+        d.status = e.to;
+        if (!e.action) continue;
+        switch (*e.action) {
+        case Action::accept: d.accepted = e.at; break;
+        case Action::dispatch:
+            if (!d.dispatched) d.dispatched = e.at;
+            d.due = parse_rfc3339(json_string_member(e.details_json, "due_at").value_or(""));
+            d.handling = json_string_member(e.details_json, "handling");
+            d.mode = json_string_member(e.details_json, "mode");
+            if (auto a = e.details_json.find("\"assignees\":[\""); a != std::string::npos) {
+                const auto start = a + 14;
+                d.assignees = "{" + e.details_json.substr(start, e.details_json.find('"', start) - start) + "}";
+            }
+            break;
+        case Action::resolve: d.resolved = e.at; break;
+        case Action::close: d.closed = e.at; break;
+        case Action::resolve_on_site:
+            d.closed = e.at;
+            d.on_site = true;
+            break;
+        case Action::reopen:
+            ++d.reopens;
+            d.closed.reset();
+            d.resolved.reset();
+            break;
+        case Action::supervise: ++d.supervises; break;
+        default: break;
+        }
+    }
+    return d;
+}
+
+void write_towns(pqxx::work& tx, const geo::Geos& geos, const std::vector<Town>& towns, Timestamp valid_from) {
+    for (const auto& town : towns) {
+        const std::string code(town.info->code);
+        tx.exec_params("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES ($1,$2,$3,$4, ST_Multi($5::geometry))",
+                       code, std::string(town.info->name), std::string(town.info->kind), std::string(town.info->admin_code),
+                       geos.to_ewkb_hex(town.lonlat.get(), geo::k_storage_srid));
+        {
+            pqxx::stream_to workers(tx, "workers", std::vector<std::string>{"town", "id", "name", "phone", "role", "platform"});
+            for (const auto& s : town.staff)
+                copy_row<6>(workers, {code, s.id, s.name, s.phone, s.role, s.platform});
+            workers.complete();
+        }
+        {
+            pqxx::stream_to grids(tx, "grids", std::vector<std::string>{"town", "id", "version", "code", "name", "geom",
+                                                                        "valid_from", "created_by"});
+            for (const auto& g : town.grids)
+                copy_row<8>(grids, {code, g.id, "1", g.code, g.name, geos.to_ewkb_hex(g.lonlat.get(), geo::k_storage_srid),
+                                    iso(valid_from), "demo-data"});
+            grids.complete();
+        }
+        {
+            pqxx::stream_to staff(tx, "grid_staff", std::vector<std::string>{"town", "grid", "role", "worker", "since"});
+            for (const auto& g : town.grids) {
+                copy_row<5>(staff, {code, g.id, "leader", g.leader, iso(valid_from)});
+                copy_row<5>(staff, {code, g.id, "worker", g.worker, iso(valid_from)});
+            }
+            staff.complete();
+        }
+    }
+}
+
+void write_reports(pqxx::work& tx, const std::vector<Town>& towns, const std::vector<Report>& reports) {
+    {
+        pqxx::stream_to out(tx, "reports",
+                            std::vector<std::string>{"town", "id", "client_id", "category", "platform", "description",
+                                                     "source", "reporter", "geom", "input_crs", "input_lon", "input_lat",
+                                                     "grid", "grid_version", "assign_method", "assign_distance_m", "status",
+                                                     "reported_at", "received_at", "accepted_at", "dispatched_at", "due_at",
+                                                     "resolved_at", "closed_at", "handling", "mode", "assignees",
+                                                     "reopen_count", "supervise_count", "on_site"});
+        for (const auto& r : reports) {
+            const auto& town = towns[r.town];
+            const auto d = derive(r);
+            const std::string lon = fixed(r.lon, 7), lat = fixed(r.lat, 7);
+            copy_row<30>(out, {std::string(town.info->code), std::to_string(r.id), r.client_id, r.category->code,
+                               r.category->platform, r.description, r.source, r.reporter,
+                               "SRID=4490;POINT(" + lon + " " + lat + ")", "EPSG:4326", lon, lat,
+                               town.grids[r.grid].id, "1", "contains", "0", std::string(status_name(d.status)),
+                               iso(r.reported_at), iso(r.reported_at), iso(d.accepted), iso(d.dispatched), iso(d.due),
+                               iso(d.resolved), iso(d.closed), d.handling, d.mode, d.assignees.value_or("{}"),
+                               std::to_string(d.reopens), std::to_string(d.supervises), d.on_site ? "t" : "f"});
+        }
+        out.complete();
+    }
+    pqxx::stream_to out(tx, "report_events",
+                        std::vector<std::string>{"town", "report", "seq", "action", "from_status", "to_status", "actor",
+                                                 "at", "note", "details"});
+    for (const auto& r : reports) {
+        const std::string town(towns[r.town].info->code);
+        for (std::size_t i = 0; i < r.events.size(); ++i) {
+            const auto& e = r.events[i];
+            copy_row<10>(out, {town, std::to_string(r.id), std::to_string(i + 1),
+                               e.action ? std::string(action_name(*e.action)) : "report",
+                               e.from ? Field(std::string(status_name(*e.from))) : std::nullopt,
+                               std::string(status_name(e.to)), e.actor, iso(e.at), e.note, e.details_json});
+        }
+    }
+    out.complete();
+}
+
+}  // namespace
+
+bool has_town_data(Database& db) {
+    bool any = false;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        any = tx.exec("SELECT EXISTS (SELECT 1 FROM towns)")[0][0].as<bool>();
+    });
+    return any;
+}
+
+std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& options, const std::filesystem::path& data_dir,
+                                            bool replace) {
+    if (options.reports < 0) throw Error(ErrorCode::bad_request, "--reports must not be negative");
+    const geo::Geos geos;
+    const auto names = demo::NameBook::read(data_dir / "demo" / "names.json");
+    const auto towns = demo::build_towns(geos, names, options.seed);
+    const Timestamp valid_from = shanghai_month_start(options.until - std::chrono::months{12});
+
+    std::vector<demo::Category> categories;
+    std::vector<CalendarDay> days;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        for (const auto& r : tx.exec("SELECT code, name, platform, time_limit_workdays FROM categories ORDER BY code"))
+            categories.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()});
+        for (const auto& r : tx.exec("SELECT day::text, kind, name FROM holidays ORDER BY day"))
+            days.push_back({*parse_date(r[0].as<std::string>()), r[1].as<std::string>() == "workday", r[2].as<std::string>()});
+    });
+    const WorkCalendar calendar(days);
+    const auto reports = demo::simulate_reports(geos, towns, categories, calendar, options);
+
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::work tx(c);
+        tx.exec("LOCK TABLE towns IN EXCLUSIVE MODE");
+        if (tx.exec("SELECT EXISTS (SELECT 1 FROM towns)")[0][0].as<bool>()) {
+            if (!replace) throw Error(ErrorCode::conflict, "the database already has town data (use --replace)");
+            tx.exec("TRUNCATE report_events, reports, grid_staff, grids, workers, towns");
+        }
+        write_towns(tx, geos, towns, valid_from);
+        write_reports(tx, towns, reports);
+        tx.exec_params("SELECT setval('reports_id_seq', $1::bigint, $2)",
+                       static_cast<long long>(std::max<std::size_t>(reports.size(), 1)), !reports.empty());
+        tx.exec("INSERT INTO audit_log (actor, role, action, target, details) VALUES "
+                "('cli', 'admin', 'demo-data.load', 'towns', '{}')");
+        tx.commit();
+    });
+
+    std::vector<DemoTownSummary> out;
+    for (std::size_t t = 0; t < towns.size(); ++t) {
+        DemoTownSummary s{std::string(towns[t].info->code), static_cast<int>(towns[t].grids.size()),
+                          static_cast<int>(towns[t].staff.size()), 0, 0, geos.area(towns[t].metric.get()) / 1e6};
+        for (const auto& r : reports)
+            if (r.town == t) ++s.reports, s.events += static_cast<int>(r.events.size());
+        out.push_back(s);
+    }
+    return out;
+}
+
+}  // namespace wangge::data

@@ -1,0 +1,70 @@
+#pragma once
+// Internal to the demo generator: the towns, grids, staff and landmarks it lays out.
+
+#include "core/domain.hpp"
+#include "data/rng.hpp"
+#include "geo/geos.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wangge::data::demo {
+
+struct NameBook {
+    std::vector<std::string> surnames;  // most common first
+    std::vector<std::string> given_chars;
+    std::map<std::string, std::vector<std::string>> villages;
+    std::map<std::string, std::string> suffix;
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> places;  // name, kind
+
+    static NameBook read(const std::filesystem::path& file);
+    std::string person_name(Rng& rng) const;
+};
+
+struct Staff {
+    std::string id;
+    std::string name;
+    std::string phone;
+    std::string role;  // grid_leader | grid_worker | command | platform
+    std::optional<std::string> platform;
+};
+
+struct Grid {
+    std::string id;
+    std::string code;
+    std::string name;
+    geo::GeomPtr metric;  // EPSG:4549
+    geo::GeomPtr lonlat;  // EPSG:4490
+    geo::XY centroid;     // metric
+    double area_m2 = 0;
+    std::string leader;
+    std::string worker;
+};
+
+struct Place {
+    std::string name;
+    std::string kind;  // market | river | construction | school | station | industrial
+    geo::XY at;        // metric
+    double heading = 0;  // rivers: direction of the channel through `at`
+};
+
+struct Town {
+    const TownInfo* info = nullptr;
+    geo::GeomPtr metric;
+    geo::GeomPtr lonlat;
+    geo::XY seat;  // the town seat (镇政府驻地), where grids are smallest
+    double radius_m = 0;
+    std::vector<Grid> grids;
+    std::vector<Staff> staff;
+    std::vector<Place> places;
+
+    const Staff& first_with_role(const std::string& role, const std::optional<std::string>& platform = {}) const;
+};
+
+/// Lays out the four towns: boundaries, grids, staff, landmarks.
+std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std::uint64_t seed);
+
+}  // namespace wangge::data::demo

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages wangge builds, runs and tests with — only those missing,
+# so a second run costs one dpkg-query. Works as root or through sudo.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libgeos-dev libproj-dev proj-bin proj-data libgdal-dev gdal-bin
+  postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libpqxx-dev libpq-dev
+  libmapnik-dev mapnik-utils fonts-noto-cjk
+  libpistache-dev nlohmann-json3-dev libcli11-dev libxlsxwriter-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  zip unzip curl
+)
+# Browser tests and load benchmarks; skipped with WANGGE_NO_BROWSER=1.
+if [[ "${WANGGE_NO_BROWSER:-0}" != 1 ]]; then
+  PACKAGES+=(chromium nodejs npm wrk)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+# Node and npm may come from outside Debian (nvm, nodesource); accept any working pair.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
