@@ -135,7 +135,7 @@ void write_reports(pqxx::work& tx, const std::vector<Town>& towns, const std::ve
             const std::string lon = fixed(r.lon, 7), lat = fixed(r.lat, 7);
             copy_row<30>(out, {std::string(town.info->code), std::to_string(r.id), r.client_id, r.category->code,
                                r.category->platform, r.description, r.source, r.reporter,
-                               "SRID=4490;POINT(" + lon + " " + lat + ")", "EPSG:4326", lon, lat,
+                               std::string("SRID=4490;POINT(").append(lon).append(" ").append(lat).append(")"), "EPSG:4326", lon, lat,
                                town.grids[r.grid].id, "1", "contains", "0", std::string(status_name(d.status)),
                                iso(r.reported_at), iso(r.reported_at), iso(d.accepted), iso(d.dispatched), iso(d.due),
                                iso(d.resolved), iso(d.closed), d.handling, d.mode, d.assignees.value_or("{}"),
