@@ -2,10 +2,12 @@
 
 #include "core/error.hpp"
 #include "data/db.hpp"
+#include "data/text.hpp"
 #include "data/demo_reports.hpp"
 #include "data/demo_world.hpp"
 #include "geo/crs.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <cstdio>
@@ -37,6 +39,17 @@ template <std::size_t N> void copy_row(pqxx::stream_to& out, const std::array<Fi
     out << ptrs;
 }
 
+// The event's details column: what a dispatch decided (API.md: dispatch).
+std::string details_json(const demo::Event& e) {
+    if (!e.dispatch) return "{}";
+    return nlohmann::json{{"platform", e.dispatch->platform},
+                          {"assignees", e.dispatch->assignees},
+                          {"handling", e.dispatch->handling},
+                          {"mode", e.dispatch->mode},
+                          {"due_at", format_rfc3339(e.dispatch->due_at)}}
+        .dump();
+}
+
 // The report row's current fields follow from its events (the events are the truth).
 struct Derived {
     Status status = Status::reported;
@@ -45,14 +58,6 @@ struct Derived {
     int reopens = 0, supervises = 0;
     bool on_site = false;
 };
-
-std::optional<std::string> json_string_member(const std::string& json, const std::string& key) {
-    const auto k = "\"" + key + "\":\"";
-    const auto pos = json.find(k);
-    if (pos == std::string::npos) return std::nullopt;
-    const auto end = json.find('"', pos + k.size());
-    return json.substr(pos + k.size(), end - pos - k.size());
-}
 
 Derived derive(const Report& r) {
     Derived d;
@@ -63,12 +68,11 @@ Derived derive(const Report& r) {
         case Action::accept: d.accepted = e.at; break;
         case Action::dispatch:
             if (!d.dispatched) d.dispatched = e.at;
-            d.due = parse_rfc3339(json_string_member(e.details_json, "due_at").value_or(""));
-            d.handling = json_string_member(e.details_json, "handling");
-            d.mode = json_string_member(e.details_json, "mode");
-            if (auto a = e.details_json.find("\"assignees\":[\""); a != std::string::npos) {
-                const auto start = a + 14;
-                d.assignees = "{" + e.details_json.substr(start, e.details_json.find('"', start) - start) + "}";
+            if (e.dispatch) {
+                d.due = e.dispatch->due_at;
+                d.handling = e.dispatch->handling;
+                d.mode = e.dispatch->mode;
+                d.assignees = pg_text_array(e.dispatch->assignees);
             }
             break;
         case Action::resolve: d.resolved = e.at; break;
@@ -153,7 +157,7 @@ void write_reports(pqxx::work& tx, const std::vector<Town>& towns, const std::ve
             copy_row<10>(out, {town, std::to_string(r.id), std::to_string(i + 1),
                                e.action ? std::string(action_name(*e.action)) : "report",
                                e.from ? Field(std::string(status_name(*e.from))) : std::nullopt,
-                               std::string(status_name(e.to)), e.actor, iso(e.at), e.note, e.details_json});
+                               std::string(status_name(e.to)), e.actor, iso(e.at), e.note, details_json(e)});
         }
     }
     out.complete();

@@ -236,19 +236,19 @@ private:
     }
 
     void add(Report& r, Action a, const std::string& actor, Timestamp at, std::string note = {},
-             std::string details = "{}") {
+             std::optional<Dispatch> dispatch = std::nullopt) {
         const Status from = r.events.back().to;
         const auto to = transition(from, a);
         if (!to) throw Error(ErrorCode::internal, "demo: illegal transition in the simulation");
         if (at > m_options.cutoff) throw Cutoff{};
-        r.events.push_back({a, from, *to, actor, at, std::move(note), std::move(details)});
+        r.events.push_back({a, from, *to, actor, at, std::move(note), std::move(dispatch)});
     }
 
     struct Cutoff {};
 
     void simulate_workflow(Rng& rng, const Town& town, Report& r) {
         const std::string first_actor = r.reporter ? *r.reporter : town.first_with_role("command").id;
-        r.events.push_back({std::nullopt, std::nullopt, Status::reported, first_actor, r.reported_at, "", "{}"});
+        r.events.push_back({std::nullopt, std::nullopt, Status::reported, first_actor, r.reported_at, "", std::nullopt});
         const auto& command = town.staff[town.staff.size() - 7 + rng.below(3)];  // three command-room staff
         const auto& platform_staff = town.first_with_role("platform", r.category->platform);
         try {
@@ -273,9 +273,7 @@ private:
             const Timestamp dispatched = t;
             const Timestamp due = m_calendar.add_working_days(dispatched, r.category->time_limit_workdays);
             add(r, Action::dispatch, command.id, t, "",
-                std::string(R"({"platform":")") + r.category->platform + R"(","assignees":[")" + platform_staff.id +
-                    R"("],"handling":")" + handling + R"(","mode":")" + mode + R"(","due_at":")" +
-                    format_rfc3339(due) + R"("})");
+                Dispatch{r.category->platform, {platform_staff.id}, handling, mode, due});
             t += seconds{static_cast<long>(rng.exponential(4 * 3600)) + 300};
             add(r, Action::start, platform_staff.id, t);
             if (rng.chance(0.02)) return;  // stuck: stays open until it is overdue

@@ -20,6 +20,15 @@ struct Category {
     int time_limit_workdays = 1;
 };
 
+/// What a dispatch (交办) decided: who handles the matter, how, and by when.
+struct Dispatch {
+    std::string platform;
+    std::vector<std::string> assignees;
+    std::string handling;  // guikou | xietiao
+    std::string mode;      // lingban | lianban | duban
+    Timestamp due_at;
+};
+
 struct Event {
     std::optional<Action> action;  // nullopt: the report itself (action "report")
     std::optional<Status> from;  // nullopt for the initial report
@@ -27,7 +36,7 @@ struct Event {
     std::string actor;
     Timestamp at;
     std::string note;
-    std::string details_json;
+    std::optional<Dispatch> dispatch;  // for dispatch events
 };
 
 struct Report {
