@@ -197,3 +197,23 @@ std::vector<CategoryRecord> list_categories(Database& db) {
 }
 
 }  // namespace wangge::data
+
+#include "geo/grid_index.hpp"
+
+namespace wangge::data {
+
+void load_index_shapes(Database& db, std::vector<geo::GridShape>& grids, std::vector<geo::TownShape>& towns) {
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        grids.clear();
+        towns.clear();
+        for (const auto& r : tx.exec("SELECT town, id, version, code, name, encode(ST_AsBinary(geom), 'hex') FROM grids "
+                                     "WHERE valid_to IS NULL ORDER BY town, id"))
+            grids.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int>(), r[3].as<std::string>(),
+                             r[4].as<std::string>(), r[5].as<std::string>()});
+        for (const auto& r : tx.exec("SELECT town, encode(ST_AsBinary(geom), 'hex') FROM towns ORDER BY town"))
+            towns.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+    });
+}
+
+}  // namespace wangge::data

@@ -52,3 +52,15 @@ struct CategoryRecord {
 std::vector<CategoryRecord> list_categories(Database& db);
 
 }  // namespace wangge::data
+
+namespace wangge::geo {
+struct GridShape;
+struct TownShape;
+}  // namespace wangge::geo
+
+namespace wangge::data {
+
+/// The current grids and the town boundaries, as the grid index is built from them.
+void load_index_shapes(Database& db, std::vector<geo::GridShape>& grids, std::vector<geo::TownShape>& towns);
+
+}  // namespace wangge::data

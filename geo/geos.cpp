@@ -229,4 +229,22 @@ bool Geos::prepared_covers(const GEOSPreparedGeometry* p, const GEOSGeometry* g)
     return GEOSPreparedCovers_r(handle(), p, g) == 1;
 }
 
+bool Geos::prepared_contains_properly(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const {
+    return GEOSPreparedContainsProperly_r(handle(), p, g) == 1;
+}
+bool Geos::prepared_intersects(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const {
+    return GEOSPreparedIntersects_r(handle(), p, g) == 1;
+}
+double Geos::prepared_distance(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const {
+    double d = 0;
+    if (GEOSPreparedDistance_r(handle(), p, g, &d) == 0) throw Error(ErrorCode::internal, "distance failed");
+    return d;
+}
+bool Geos::prepared_distance_within(const GEOSPreparedGeometry* p, const GEOSGeometry* g, double distance) const {
+    return GEOSPreparedDistanceWithin_r(handle(), p, g, distance) == 1;
+}
+GeomPtr Geos::box(double xmin, double ymin, double xmax, double ymax) const {
+    return polygon({{xmin, ymin}, {xmax, ymin}, {xmax, ymax}, {xmin, ymax}, {xmin, ymin}});
+}
+
 }  // namespace wangge::geo

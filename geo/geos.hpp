@@ -88,6 +88,12 @@ public:
     PreparedPtr prepare(const GEOSGeometry* g) const;
     bool prepared_contains(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const;
     bool prepared_covers(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const;
+    bool prepared_contains_properly(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const;
+    bool prepared_intersects(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const;
+    double prepared_distance(const GEOSPreparedGeometry* p, const GEOSGeometry* g) const;
+    bool prepared_distance_within(const GEOSPreparedGeometry* p, const GEOSGeometry* g, double distance) const;
+    /// An axis-aligned rectangle polygon.
+    GeomPtr box(double xmin, double ymin, double xmax, double ymax) const;
 
 private:
     using TransformFn = int (*)(double*, double*, void*);
