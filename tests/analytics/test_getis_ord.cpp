@@ -58,6 +58,21 @@ TEST(GiStar, EsdaSixPointCheck) {
     EXPECT_EQ(gi[5].bin, 2);
 }
 
+TEST(GiStar, AgreesWithSpdepLocalGOnARookLattice) {
+    // 3×3 rook lattice, counts row by row
+    //   9 8 1
+    //   8 2 1
+    //   1 1 9
+    // spdep 1.2-7 localG on include.self(nb), style B (scripts/spdep-golden.R).
+    const NeighbourList rook{{1, 3}, {0, 2, 4}, {1, 5}, {0, 4, 6}, {1, 3, 5, 7}, {2, 4, 8}, {3, 7}, {4, 6, 8}, {5, 7}};
+    const std::vector<double> x{9, 8, 1, 8, 2, 1, 1, 1, 9};
+    const std::array<double, 9> spdep{2.1280626510866854,   0.38454428462686402,  -0.60801790031048175,
+                                      0.38454428462686402,  -0.38454428462686402, -0.82677021194775802,
+                                      -0.60801790031048175, -0.82677021194775802, -0.42561253021733725};
+    const auto gi = hotspots(x, rook);
+    for (std::size_t i = 0; i < 9; ++i) EXPECT_NEAR(*gi[i].z, spdep[i], 1e-12) << i;
+}
+
 TEST(GiStar, HotspotsIsGiStarOnBinaryWeightsWithSelf) {
     const NeighbourList nb = distance_band(k_points, 15);
     const auto a = hotspots(k_y, nb);

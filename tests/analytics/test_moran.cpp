@@ -63,12 +63,22 @@ TEST(GlobalMoran, RowStandardisedByHandOnAPathOfFour) {
 TEST(GlobalMoran, RowStandardisedMomentsOnTheThreeByThreeLattice) {
     // Exact rationals from a dense re-computation of the STATS.md formulas (all n² pairs,
     // S1 = ½ΣΣ(w_ij + w_ji)² literally), which checks the sparse S1/S2 shortcut:
-    // I = 5/9, VarR = 16759/259200, VarN = 1483/25920.
+    // I = 5/9, VarR = 16759/259200, VarN = 1483/25920. spdep 1.2-7 moran.test (style W,
+    // through scripts/spdep-golden.R) prints the same to 17 digits.
     const auto m = global_moran(k_one_to_nine, rook_lattice(3, 3));
     ASSERT_TRUE(m);
     EXPECT_NEAR(m->i, 5.0 / 9.0, 1e-12);
     EXPECT_NEAR(*m->variance_randomisation, 16759.0 / 259200.0, 1e-12);
     EXPECT_NEAR(m->variance_normality, 1483.0 / 25920.0, 1e-12);
+}
+
+TEST(GlobalMoran, AgreesWithSpdepOnTheQuadrantLattice) {
+    // spdep 1.2-7 moran.test, style W, adjust.n = FALSE (scripts/spdep-golden.R).
+    const auto m = global_moran(k_quadrants, rook_lattice(3, 3));
+    ASSERT_TRUE(m && m->variance_randomisation);
+    EXPECT_NEAR(m->i, -0.00092421441774491605, 1e-12);
+    EXPECT_NEAR(*m->variance_randomisation, 0.072473914670460021, 1e-12);
+    EXPECT_NEAR(m->variance_normality, 0.057214506172839519, 1e-12);
 }
 
 TEST(GlobalMoran, PermutationPIsFixedForTheSeedAndInRange) {
@@ -141,6 +151,15 @@ TEST(LocalMoran, QuadrantsAndValuesByHand) {
     EXPECT_EQ(code(Quadrant::low_high), "LH");
     EXPECT_EQ(code(Quadrant::low_low), "LL");
     EXPECT_EQ(code(Quadrant::high_low), "HL");
+}
+
+TEST(LocalMoran, IAgreesWithSpdepLocalmoran) {
+    // spdep 1.2-7 localmoran Ii, style W (scripts/spdep-golden.R).
+    const std::vector<double> spdep{1.2125693160813307,  -0.11829944547134939, -0.01432532347504616,
+                                    -0.11829944547134939, -0.010166358595194049, 0.11460258780036973,
+                                    -0.01432532347504616, 0.11460258780036973,  -1.1746765249537894};
+    const auto lisa = local_moran(k_quadrants, rook_lattice(3, 3));
+    for (std::size_t i = 0; i < 9; ++i) EXPECT_NEAR(*lisa[i].i, spdep[i], 1e-12) << i;
 }
 
 TEST(LocalMoran, PermutationPIsFixedForTheSeedAndLabelsFollowIt) {
