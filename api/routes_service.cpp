@@ -4,6 +4,7 @@
 #include "core/embedded.hpp"
 #include "core/error.hpp"
 #include "data/db.hpp"
+#include "data/reports.hpp"
 
 #include <sstream>
 
@@ -13,7 +14,7 @@ extern const std::vector<EmbeddedFile> k_openapi;
 
 namespace wangge::api {
 
-void add_service_routes(Router& router, data::Database& db, Metrics& metrics) {
+void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports) {
     router.add({"GET", "/healthz", Access::open, {}, [](Context&) { return Response::json(200, R"({"status":"ok"})"); }});
 
     router.add({"GET", "/readyz", Access::open, {}, [&db](Context&) {
@@ -21,7 +22,7 @@ void add_service_routes(Router& router, data::Database& db, Metrics& metrics) {
                     return Response::json(200, R"({"status":"ready"})");
                 }});
 
-    router.add({"GET", "/metrics", Access::open, {}, [&db, &metrics](Context&) {
+    router.add({"GET", "/metrics", Access::open, {}, [&db, &metrics, &reports](Context&) {
                     const auto pool = db.state();
                     std::ostringstream extra;
                     extra << "# HELP wangge_db_pool_connections Database pool connections by state.\n"
@@ -31,7 +32,10 @@ void add_service_routes(Router& router, data::Database& db, Metrics& metrics) {
                           << "wangge_db_pool_connections{state=\"max\"} " << pool.size << '\n'
                           << "# HELP wangge_db_pool_waiting Requests waiting for a database connection.\n"
                              "# TYPE wangge_db_pool_waiting gauge\n"
-                          << "wangge_db_pool_waiting " << pool.waiting << '\n';
+                          << "wangge_db_pool_waiting " << pool.waiting << '\n'
+                          << "# HELP wangge_reports_ingested_total Reports stored by this process.\n"
+                             "# TYPE wangge_reports_ingested_total counter\n"
+                          << "wangge_reports_ingested_total " << reports.reports_ingested() << '\n';
                     Response r;
                     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                     r.body = metrics.render(extra.str());

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "data/db.hpp"
+#include "data/reports.hpp"
 #include "data/token_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,10 +22,14 @@ Response problem_of(const Error& e) {
 
 }  // namespace
 
-Service::Service(data::Database& db, ServiceOptions options) : m_db(db), m_options(options) {
-    add_service_routes(m_router, db, m_metrics);
+Service::Service(data::Database& db, ServiceOptions options)
+    : m_db(db), m_options(options), m_reports(std::make_unique<data::ReportDesk>(db)) {
+    add_service_routes(m_router, db, m_metrics, *m_reports);
     add_town_routes(m_router, db);
+    add_report_routes(m_router, *m_reports);
 }
+
+Service::~Service() = default;
 
 Principal Service::authenticate(const Request& request) {
     std::string token;

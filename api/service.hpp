@@ -6,8 +6,11 @@
 #include "api/http.hpp"
 #include "api/metrics.hpp"
 
+#include <memory>
+
 namespace wangge::data {
 class Database;
+class ReportDesk;
 }
 
 namespace wangge::api {
@@ -19,6 +22,9 @@ struct ServiceOptions {
 class Service {
 public:
     explicit Service(data::Database& db, ServiceOptions options = {});
+    ~Service();
+
+    data::ReportDesk& reports() noexcept { return *m_reports; }
 
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
@@ -31,12 +37,14 @@ private:
 
     data::Database& m_db;
     ServiceOptions m_options;
+    std::unique_ptr<data::ReportDesk> m_reports;
     Router m_router;
     Metrics m_metrics;
 };
 
 // Route groups, one file each.
-void add_service_routes(Router& router, data::Database& db, Metrics& metrics);
+void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports);
 void add_town_routes(Router& router, data::Database& db);
+void add_report_routes(Router& router, data::ReportDesk& reports);
 
 }  // namespace wangge::api

@@ -1,6 +1,7 @@
 #include "data/demo.hpp"
 
 #include "core/error.hpp"
+#include "data/copy.hpp"
 #include "data/db.hpp"
 #include "data/text.hpp"
 #include "data/demo_reports.hpp"
@@ -26,18 +27,10 @@ std::string fixed(double v, int decimals) {
     return buf;
 }
 
-using Field = std::optional<std::string>;
+using Field = CopyField;
 
 std::string iso(Timestamp t) { return format_rfc3339(t); }
 Field iso(const std::optional<Timestamp>& t) { return t ? Field(format_rfc3339(*t)) : std::nullopt; }
-
-// libpqxx 6.4 streams a tuple-like row and writes a null pointer as NULL; it escapes
-// the rest for COPY itself.
-template <std::size_t N> void copy_row(pqxx::stream_to& out, const std::array<Field, N>& fields) {
-    std::array<const char*, N> ptrs{};
-    for (std::size_t i = 0; i < N; ++i) ptrs[i] = fields[i] ? fields[i]->c_str() : nullptr;
-    out << ptrs;
-}
 
 // The event's details column: what a dispatch decided (API.md: dispatch).
 std::string details_json(const demo::Event& e) {
@@ -199,10 +192,14 @@ std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& opt
         tx.exec("LOCK TABLE towns IN EXCLUSIVE MODE");
         if (tx.exec("SELECT EXISTS (SELECT 1 FROM towns)")[0][0].as<bool>()) {
             if (!replace) throw Error(ErrorCode::conflict, "the database already has town data (use --replace)");
-            tx.exec("TRUNCATE report_events, reports, grid_staff, grids, workers, towns");
+            tx.exec("TRUNCATE report_keys, report_events, reports, grid_staff, grids, workers, towns");
         }
         write_towns(tx, geos, towns, valid_from);
         write_reports(tx, towns, reports);
+        // Their idempotency keys, so a phone that replays a demo client_id is answered.
+        tx.exec("INSERT INTO report_keys (client_id, town, report, answer) "
+                "SELECT client_id, town, id, json_build_object('id', id, 'status', 'reported', 'town', town)::text "
+                "FROM reports ON CONFLICT DO NOTHING");
         tx.exec_params("SELECT setval('reports_id_seq', $1::bigint, $2)",
                        static_cast<long long>(std::max<std::size_t>(reports.size(), 1)), !reports.empty());
         tx.exec("INSERT INTO audit_log (actor, role, action, target, details) VALUES "

@@ -1,0 +1,532 @@
+#include "data/reports.hpp"
+
+#include "data/audit.hpp"
+#include "data/copy.hpp"
+#include "data/db.hpp"
+#include "data/report_json.hpp"
+#include "data/text.hpp"
+#include "data/town_store.hpp"
+#include "geo/grid_index.hpp"
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+namespace wangge::data {
+
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+constexpr seconds k_future_slack{600};  // phones' clocks run a little fast
+
+Timestamp epoch(const pqxx::field& f) { return Timestamp{seconds{f.as<long long>()}}; }
+std::optional<Timestamp> epoch_or_null(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return epoch(f);
+}
+std::optional<std::string> text_or_null(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return f.as<std::string>();
+}
+std::optional<Person> person_at(const pqxx::row& r, int first) {
+    if (r[first].is_null()) return std::nullopt;
+    return Person{r[first].as<std::string>(), r[first + 1].as<std::string>(), r[first + 2].as<std::string>()};
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+    std::vector<std::string> out;
+    for (std::size_t start = 0; start < s.size();) {
+        auto comma = s.find(',', start);
+        if (comma == std::string::npos) comma = s.size();
+        out.push_back(s.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return out;
+}
+
+// Every column of a ReportRecord; the grid's staff are the current ones.
+constexpr const char* k_report_select = R"sql(
+SELECT r.id, r.town, r.client_id, r.category, r.platform, r.description, r.source, r.status, r.input_crs,
+       r.assign_method, r.reporter, ST_X(r.geom), ST_Y(r.geom), r.assign_distance_m,
+       r.grid, g.code, g.name, r.grid_version,
+       l.id, l.name, l.phone, w.id, w.name, w.phone,
+       extract(epoch FROM r.reported_at)::bigint, extract(epoch FROM r.received_at)::bigint,
+       extract(epoch FROM r.accepted_at)::bigint, extract(epoch FROM r.dispatched_at)::bigint,
+       extract(epoch FROM r.due_at)::bigint, extract(epoch FROM r.resolved_at)::bigint,
+       extract(epoch FROM r.closed_at)::bigint,
+       r.handling, r.mode, array_to_string(r.assignees, ','), r.reopen_count, r.supervise_count,
+       coalesce(r.status NOT IN ('closed', 'rejected') AND r.due_at < now(), false)
+FROM reports r
+LEFT JOIN grids g ON g.town = r.town AND g.id = r.grid AND g.version = r.grid_version
+LEFT JOIN grid_staff sl ON sl.town = r.town AND sl.grid = r.grid AND sl.role = 'leader'
+LEFT JOIN workers l ON l.town = sl.town AND l.id = sl.worker
+LEFT JOIN grid_staff sw ON sw.town = r.town AND sw.grid = r.grid AND sw.role = 'worker'
+LEFT JOIN workers w ON w.town = sw.town AND w.id = sw.worker
+)sql";
+
+ReportRecord record_from_row(const pqxx::row& r) {
+    ReportRecord rec;
+    rec.id = r[0].as<long long>();
+    rec.town = r[1].as<std::string>();
+    rec.client_id = r[2].as<std::string>();
+    rec.category = r[3].as<std::string>();
+    rec.platform = r[4].as<std::string>();
+    rec.description = r[5].as<std::string>();
+    rec.source = r[6].as<std::string>();
+    rec.status = r[7].as<std::string>();
+    rec.input_crs = r[8].as<std::string>();
+    rec.method = r[9].as<std::string>();
+    rec.reporter = text_or_null(r[10]);
+    rec.lon = r[11].as<double>();
+    rec.lat = r[12].as<double>();
+    rec.distance_m = r[13].as<double>();
+    if (!r[14].is_null())
+        rec.grid = GridRef{r[14].as<std::string>(), r[15].is_null() ? "" : r[15].as<std::string>(),
+                           r[16].is_null() ? "" : r[16].as<std::string>(), r[17].as<int>()};
+    rec.leader = person_at(r, 18);
+    rec.worker = person_at(r, 21);
+    rec.reported_at = epoch(r[24]);
+    rec.received_at = epoch(r[25]);
+    rec.accepted_at = epoch_or_null(r[26]);
+    rec.dispatched_at = epoch_or_null(r[27]);
+    rec.due_at = epoch_or_null(r[28]);
+    rec.resolved_at = epoch_or_null(r[29]);
+    rec.closed_at = epoch_or_null(r[30]);
+    rec.handling = text_or_null(r[31]);
+    rec.mode = text_or_null(r[32]);
+    rec.assignees = split_commas(r[33].as<std::string>());
+    rec.reopen_count = r[34].as<int>();
+    rec.supervise_count = r[35].as<int>();
+    rec.overdue = r[36].as<bool>();
+    return rec;
+}
+
+std::vector<EventRecord> load_timeline(pqxx::transaction_base& tx, const std::string& town, long long id) {
+    std::vector<EventRecord> out;
+    for (const auto& r : tx.exec_params("SELECT seq, action, from_status, to_status, actor, extract(epoch FROM at)::bigint, "
+                                        "note, details::text FROM report_events WHERE town = $1 AND report = $2 ORDER BY seq",
+                                        town, id))
+        out.push_back({r[0].as<int>(), r[1].as<std::string>(), text_or_null(r[2]), r[3].as<std::string>(),
+                       r[4].as<std::string>(), epoch(r[5]), r[6].as<std::string>(), r[7].as<std::string>()});
+    return out;
+}
+
+}  // namespace
+
+struct ReportDesk::State {
+    std::shared_ptr<const geo::GridIndex> index;
+    std::map<std::string, CategoryInfo> categories;
+    WorkCalendar calendar;
+};
+
+ReportDesk::ReportDesk(Database& db) : m_db(db) {}
+ReportDesk::~ReportDesk() = default;
+
+void ReportDesk::reload() {
+    auto fresh = std::make_shared<State>();
+    std::vector<geo::GridShape> grids;
+    std::vector<geo::TownShape> towns;
+    load_index_shapes(m_db, grids, towns);
+    std::vector<CalendarDay> days;
+    m_db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        for (const auto& r : tx.exec("SELECT code, name, platform, time_limit_workdays FROM categories"))
+            fresh->categories[r[0].as<std::string>()] = {r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()};
+        for (const auto& r : tx.exec("SELECT day::text, kind, name FROM holidays"))
+            days.push_back({*parse_date(r[0].as<std::string>()), r[1].as<std::string>() == "workday", r[2].as<std::string>()});
+    });
+    if (grids.empty()) throw Error(ErrorCode::database_unavailable, "no grids in the database yet: load grids first");
+    fresh->index = geo::GridIndex::build(std::move(grids), std::move(towns));
+    fresh->calendar = WorkCalendar(days);
+    std::lock_guard lock(m_mutex);
+    m_state = std::move(fresh);
+}
+
+std::shared_ptr<ReportDesk::State> ReportDesk::state() {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_state) return m_state;
+    }
+    reload();
+    std::lock_guard lock(m_mutex);
+    return m_state;
+}
+
+std::shared_ptr<const geo::GridIndex> ReportDesk::grid_index() { return state()->index; }
+
+void ReportDesk::set_grid_index(std::shared_ptr<const geo::GridIndex> index) {
+    auto current = state();
+    auto next = std::make_shared<State>(*current);
+    next->index = std::move(index);
+    std::lock_guard lock(m_mutex);
+    m_state = std::move(next);
+}
+
+std::map<std::string, CategoryInfo> ReportDesk::categories() { return state()->categories; }
+
+std::uint64_t ReportDesk::reports_ingested() const noexcept { return m_ingested.load(); }
+
+std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<ReportInput, Error>>& items,
+                                              const Principal& caller) {
+    const auto st = state();
+    const auto& index = *st->index;
+    const Timestamp now = now_seconds();
+    std::vector<SubmitOutcome> out(items.size());
+
+    // Validate and assign; remember the first item of each client_id.
+    struct Pending {
+        std::size_t item;
+        ReportRecord rec;
+        double input_lon, input_lat;
+        std::string answer;
+    };
+    std::vector<Pending> pending;
+    std::unordered_map<std::string, std::size_t> first_of;  // client_id → index into pending
+    std::vector<std::pair<std::size_t, std::size_t>> duplicates;  // (item, pending index)
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (const auto* e = std::get_if<Error>(&items[i])) {
+            out[i] = {describe(e->code()).http_status, e->detail(), *e};
+            continue;
+        }
+        const auto& in = std::get<ReportInput>(items[i]);
+        try {
+            auto cat = st->categories.find(in.category);
+            if (cat == st->categories.end())
+                throw Error(ErrorCode::bad_request, "category: unknown category '" + in.category + "' (see /api/v1/categories)",
+                            json{{"field", "category"}});
+            if (in.reported_at && *in.reported_at > now + k_future_slack)
+                throw Error(ErrorCode::bad_request, "reported_at: lies in the future", json{{"field", "reported_at"}});
+            const auto p = geo::to_storage(in.crs, {in.lon, in.lat});
+            const auto a = index.assign(p.x, p.y);
+            ReportRecord rec;
+            rec.town = a.grid ? index.grids()[*a.grid].town : index.towns()[a.town];
+            if (!caller.covers_town(rec.town))
+                throw Error(ErrorCode::forbidden, "this token does not cover town " + rec.town + ", where the point lies");
+            if (auto dup = first_of.find(in.client_id); dup != first_of.end()) {
+                duplicates.emplace_back(i, dup->second);
+                continue;
+            }
+            rec.client_id = in.client_id;
+            rec.category = in.category;
+            rec.platform = cat->second.platform;
+            rec.description = in.description;
+            rec.source = in.source;
+            rec.status = "reported";
+            rec.input_crs = std::string(geo::input_crs_name(in.crs));
+            rec.method = std::string(geo::assign_method_name(a.method));
+            rec.reporter = in.reporter ? in.reporter : caller.worker;
+            rec.lon = p.x;
+            rec.lat = p.y;
+            rec.distance_m = a.distance_m;
+            if (a.grid) {
+                const auto& g = index.grids()[*a.grid];
+                rec.grid = GridRef{g.id, g.code, g.name, g.version};
+            }
+            rec.reported_at = in.reported_at.value_or(now);
+            rec.received_at = now;
+            first_of[in.client_id] = pending.size();
+            pending.push_back({i, std::move(rec), in.lon, in.lat, {}});
+        } catch (const Error& e) {
+            out[i] = {describe(e.code()).http_status, e.detail(), e};
+        }
+    }
+
+    std::map<std::string, std::string> existing;  // client_id → first answer, for keys already known
+    std::set<std::string> inserted;
+    if (!pending.empty()) {
+        m_db.run([&](pqxx::connection_base& c) {
+            pqxx::work tx(c);
+            existing.clear();
+            inserted.clear();
+            auto ids = tx.exec_params("SELECT nextval('reports_id_seq') FROM generate_series(1, $1)",
+                                      static_cast<long long>(pending.size()));
+            std::set<std::string> grid_ids;
+            for (std::size_t k = 0; k < pending.size(); ++k) {
+                pending[k].rec.id = ids[static_cast<int>(k)][0].as<long long>();
+                if (pending[k].rec.grid) grid_ids.insert(pending[k].rec.grid->id);
+            }
+            // The responsible people (API.md: responsible{leader,worker}) as they are now.
+            std::map<std::pair<std::string, std::string>, Person> staff;
+            if (!grid_ids.empty()) {
+                for (const auto& r : tx.exec_params(
+                         "SELECT s.grid, s.role, w.id, w.name, w.phone FROM grid_staff s "
+                         "JOIN workers w ON w.town = s.town AND w.id = s.worker WHERE s.grid = ANY($1::text[])",
+                         pg_text_array({grid_ids.begin(), grid_ids.end()})))
+                    staff[{r[0].as<std::string>(), r[1].as<std::string>()}] = {r[2].as<std::string>(), r[3].as<std::string>(),
+                                                                                r[4].as<std::string>()};
+            }
+            for (auto& p : pending) {
+                if (p.rec.grid) {
+                    if (auto it = staff.find({p.rec.grid->id, "leader"}); it != staff.end()) p.rec.leader = it->second;
+                    if (auto it = staff.find({p.rec.grid->id, "worker"}); it != staff.end()) p.rec.worker = it->second;
+                }
+                p.answer = report_answer(p.rec).dump();
+            }
+
+            // Keys first: a key that exists (or is being written by a concurrent request,
+            // which ON CONFLICT waits for) keeps its first answer. Sorted by key, so two
+            // batches never wait on each other in opposite orders.
+            tx.exec("SET LOCAL client_min_messages = warning;"
+                    "CREATE TEMP TABLE IF NOT EXISTS intake_keys (client_id text, town text, report bigint, answer text) "
+                    "ON COMMIT DELETE ROWS");
+            {
+                pqxx::stream_to keys(tx, "intake_keys", std::vector<std::string>{"client_id", "town", "report", "answer"});
+                for (const auto& p : pending)
+                    copy_row<4>(keys, {p.rec.client_id, p.rec.town, std::to_string(p.rec.id), p.answer});
+                keys.complete();
+            }
+            for (const auto& r : tx.exec("INSERT INTO report_keys (client_id, town, report, answer) "
+                                         "SELECT client_id, town, report, answer FROM intake_keys ORDER BY client_id "
+                                         "ON CONFLICT (client_id) DO NOTHING RETURNING client_id"))
+                inserted.insert(r[0].as<std::string>());
+            {
+                pqxx::stream_to rows(tx, "reports",
+                                     std::vector<std::string>{"town", "id", "client_id", "category", "platform", "description",
+                                                              "source", "reporter", "geom", "input_crs", "input_lon",
+                                                              "input_lat", "grid", "grid_version", "assign_method",
+                                                              "assign_distance_m", "status", "reported_at", "received_at"});
+                char point[96], number[32];
+                for (const auto& p : pending) {
+                    if (!inserted.contains(p.rec.client_id)) continue;
+                    std::snprintf(point, sizeof point, "SRID=4490;POINT(%.17g %.17g)", p.rec.lon, p.rec.lat);
+                    std::snprintf(number, sizeof number, "%.17g", p.rec.distance_m);
+                    CopyField grid, version;
+                    if (p.rec.grid) grid = p.rec.grid->id, version = std::to_string(p.rec.grid->version);
+                    char lon[32], lat[32];
+                    std::snprintf(lon, sizeof lon, "%.17g", p.input_lon);
+                    std::snprintf(lat, sizeof lat, "%.17g", p.input_lat);
+                    copy_row<19>(rows, {p.rec.town, std::to_string(p.rec.id), p.rec.client_id, p.rec.category,
+                                        p.rec.platform, p.rec.description, p.rec.source, p.rec.reporter, std::string(point),
+                                        p.rec.input_crs, std::string(lon), std::string(lat), grid, version, p.rec.method,
+                                        std::string(number), "reported", format_rfc3339(p.rec.reported_at),
+                                        format_rfc3339(p.rec.received_at)});
+                }
+                rows.complete();
+            }
+            {
+                pqxx::stream_to events(tx, "report_events",
+                                       std::vector<std::string>{"town", "report", "seq", "action", "to_status", "actor", "at",
+                                                                "details"});
+                for (const auto& p : pending) {
+                    if (!inserted.contains(p.rec.client_id)) continue;
+                    copy_row<8>(events, {p.rec.town, std::to_string(p.rec.id), "1", "report", "reported",
+                                         p.rec.reporter.value_or(caller.name), format_rfc3339(p.rec.received_at),
+                                         json{{"source", p.rec.source}, {"client_id", p.rec.client_id},
+                                              {"assignment", p.rec.method}}
+                                             .dump()});
+                }
+                events.complete();
+            }
+            std::vector<std::string> known;
+            for (const auto& p : pending)
+                if (!inserted.contains(p.rec.client_id)) known.push_back(p.rec.client_id);
+            if (!known.empty())
+                for (const auto& r : tx.exec_params("SELECT client_id, answer FROM report_keys WHERE client_id = ANY($1::text[])",
+                                                    pg_text_array(known)))
+                    existing[r[0].as<std::string>()] = r[1].as<std::string>();
+            if (!inserted.empty())
+                write_audit(tx, caller, inserted.size() == 1 ? std::optional<std::string>(pending.front().rec.town) : std::nullopt,
+                            "report.create", std::to_string(inserted.size()) + " report(s)",
+                            json{{"count", inserted.size()}}.dump());
+            tx.commit();
+        });
+    }
+    // Only now, with everything committed, are the answers given.
+    m_ingested += inserted.size();
+    for (const auto& p : pending) {
+        if (inserted.contains(p.rec.client_id)) {
+            out[p.item] = {201, p.answer, std::nullopt};
+        } else if (auto it = existing.find(p.rec.client_id); it != existing.end()) {
+            out[p.item] = {200, it->second, std::nullopt};
+        } else {
+            out[p.item] = {500, "the report could not be stored", Error(ErrorCode::internal, "the report could not be stored")};
+        }
+    }
+    for (const auto& [item, first] : duplicates) {
+        out[item] = out[pending[first].item];
+        if (out[item].http_status == 201) out[item].http_status = 200;
+    }
+    return out;
+}
+
+std::optional<ReportRecord> ReportDesk::find(long long id) {
+    std::optional<ReportRecord> out;
+    m_db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        auto res = tx.exec_params(std::string(k_report_select) + " WHERE r.id = $1", id);
+        if (res.empty()) return;
+        out = record_from_row(res[0]);
+        out->timeline = load_timeline(tx, out->town, id);
+    });
+    return out;
+}
+
+ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
+    ReportPage page;
+    std::optional<std::string> towns;  // a text[] literal, or all
+    if (f.town) {
+        towns = pg_text_array({*f.town});
+    } else if (caller.role != Role::admin && !caller.towns.empty()) {
+        towns = pg_text_array(caller.towns);
+    }
+    // A platform token sees its own platform's reports only.
+    std::vector<std::string> platforms = f.platforms;
+    if (caller.role == Role::platform && caller.platform) {
+        if (!platforms.empty() && std::find(platforms.begin(), platforms.end(), *caller.platform) == platforms.end())
+            return page;
+        platforms = {*caller.platform};
+    }
+    auto array_or_null = [](const std::vector<std::string>& v) -> std::optional<std::string> {
+        if (v.empty()) return std::nullopt;
+        return pg_text_array(v);
+    };
+    auto epoch_or_null_param = [](const std::optional<Timestamp>& t) -> std::optional<long long> {
+        if (!t) return std::nullopt;
+        return static_cast<long long>(t->time_since_epoch().count());
+    };
+    std::optional<double> w, s, e, n;
+    if (f.bbox) w = (*f.bbox)[0], s = (*f.bbox)[1], e = (*f.bbox)[2], n = (*f.bbox)[3];
+    std::optional<long long> after_t, after_id;
+    if (f.after) after_t = f.after->first, after_id = f.after->second;
+    m_db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        auto res = tx.exec_params(
+            std::string(k_report_select) +
+                " WHERE ($1::text[] IS NULL OR r.town = ANY($1::text[]))"
+                " AND ($2::text IS NULL OR r.grid = $2)"
+                " AND ($3::text[] IS NULL OR r.status = ANY($3::text[]))"
+                " AND ($4::text[] IS NULL OR r.platform = ANY($4::text[]))"
+                " AND ($5::text[] IS NULL OR r.category = ANY($5::text[]))"
+                " AND ($6::bigint IS NULL OR r.reported_at >= to_timestamp($6))"
+                " AND ($7::bigint IS NULL OR r.reported_at < to_timestamp($7))"
+                " AND ($8::float8 IS NULL OR r.geom && ST_MakeEnvelope($8, $9, $10, $11, 4490))"
+                " AND (NOT $12::bool OR (r.status NOT IN ('closed', 'rejected') AND r.due_at < now()))"
+                " AND ($13::bigint IS NULL OR (r.reported_at, r.id) < (to_timestamp($13), $14::bigint))"
+                " ORDER BY r.reported_at DESC, r.id DESC LIMIT $15",
+            towns, f.grid, array_or_null(f.statuses), array_or_null(platforms), array_or_null(f.categories),
+            epoch_or_null_param(f.from), epoch_or_null_param(f.to), w, s, e, n, f.overdue_only, after_t, after_id,
+            f.limit + 1);
+        for (const auto& r : res) page.reports.push_back(record_from_row(r));
+    });
+    if (static_cast<int>(page.reports.size()) > f.limit) {
+        page.reports.pop_back();
+        const auto& last = page.reports.back();
+        page.next = {static_cast<long long>(last.reported_at.time_since_epoch().count()), last.id};
+    }
+    return page;
+}
+
+ActionOutcome ReportDesk::act(long long id, const ActionInput& in, const Principal& caller) {
+    const auto st = state();
+    ActionOutcome result;
+    m_db.run([&](pqxx::connection_base& c) {
+        pqxx::work tx(c);
+        auto res = tx.exec_params(
+            "SELECT town, status, category, platform, reporter, dispatched_at IS NOT NULL FROM reports WHERE id = $1 FOR UPDATE",
+            id);
+        if (res.empty()) throw Error(ErrorCode::not_found, "no report " + std::to_string(id));
+        const auto town = res[0][0].as<std::string>();
+        const auto status = *parse_status(res[0][1].as<std::string>());
+        const auto category = res[0][2].as<std::string>();
+        const auto platform = res[0][3].as<std::string>();
+        const bool dispatched_before = res[0][5].as<bool>();
+        if (!caller.covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
+
+        // Who may do what (API.md: Roles).
+        const auto name = std::string(action_name(in.action));
+        switch (in.action) {
+        case Action::resolve_on_site:
+            if (!caller.has_role({Role::grid_worker, Role::command}))
+                throw Error(ErrorCode::forbidden, name + " needs a grid_worker or command token");
+            break;
+        case Action::start:
+        case Action::resolve:
+            if (!caller.has_role({Role::platform, Role::command}))
+                throw Error(ErrorCode::forbidden, name + " needs a platform or command token");
+            if (caller.role == Role::platform && caller.platform != platform)
+                throw Error(ErrorCode::forbidden, "this report belongs to platform " + platform);
+            break;
+        case Action::supervise:
+            if (!caller.has_role({Role::command, Role::leader}))
+                throw Error(ErrorCode::forbidden, name + " needs a command or leader token");
+            break;
+        default:
+            if (!caller.has_role({Role::command})) throw Error(ErrorCode::forbidden, name + " needs a command token");
+        }
+
+        const auto next = transition(status, in.action);
+        if (!next) {
+            json allowed = json::array();
+            for (auto a : allowed_actions(status)) allowed.push_back(std::string(action_name(a)));
+            throw Error(ErrorCode::conflict,
+                        name + " is not allowed while the report is " + std::string(status_name(status)),
+                        json{{"current_status", status_name(status)}, {"allowed_actions", allowed}});
+        }
+
+        const Timestamp now = now_seconds();
+        const auto now_text = format_rfc3339(now);
+        json details = json::object();
+        if (in.action == Action::dispatch) {
+            const std::string to_platform = in.platform.value_or(platform);
+            if (!is_platform(to_platform)) throw Error(ErrorCode::bad_request, "platform: unknown platform", json{{"field", "platform"}});
+            if (!in.assignees.empty()) {
+                auto found = tx.exec_params("SELECT count(*) FROM workers WHERE town = $1 AND id = ANY($2::text[]) AND active",
+                                            town, pg_text_array(in.assignees));
+                if (found[0][0].as<std::size_t>() != std::set<std::string>(in.assignees.begin(), in.assignees.end()).size())
+                    throw Error(ErrorCode::unprocessable, "assignees: not all are active staff of " + town,
+                                json{{"field", "assignees"}});
+            }
+            const auto cat = st->categories.find(category);
+            const int limit = cat == st->categories.end() ? 5 : cat->second.time_limit_workdays;
+            details = {{"platform", to_platform},
+                       {"assignees", in.assignees},
+                       {"handling", in.handling.value_or("guikou")},
+                       {"mode", in.mode.value_or("lingban")}};
+            // The cohort and the deadline are set by the first dispatch (STATS.md); a
+            // re-dispatch after rework keeps them.
+            std::optional<std::string> due;
+            if (!dispatched_before) {
+                due = format_rfc3339(st->calendar.add_working_days(now, limit));
+                details["due_at"] = *due;
+            }
+            tx.exec_params("UPDATE reports SET platform = $2, assignees = $3::text[], handling = $4, mode = $5, "
+                           "dispatched_at = coalesce(dispatched_at, $6::timestamptz), due_at = coalesce($7::timestamptz, due_at) "
+                           "WHERE town = $8 AND id = $1",
+                           id, to_platform, pg_text_array(in.assignees), details["handling"].get<std::string>(),
+                           details["mode"].get<std::string>(), now_text, due, town);
+        }
+        // What each action records on the report row (API.md: Workflow states).
+        const std::string to_status(status_name(*next));
+        tx.exec_params(R"sql(
+UPDATE reports SET status = $2,
+  accepted_at = CASE WHEN $5 = 'accept' THEN $3::timestamptz ELSE accepted_at END,
+  resolved_at = CASE WHEN $5 = 'resolve' THEN $3::timestamptz WHEN $5 = 'reopen' THEN NULL ELSE resolved_at END,
+  closed_at = CASE WHEN $5 IN ('close', 'resolve_on_site') THEN $3::timestamptz WHEN $5 = 'reopen' THEN NULL
+                   ELSE closed_at END,
+  on_site = on_site OR $5 = 'resolve_on_site',
+  supervise_count = supervise_count + CASE WHEN $5 = 'supervise' THEN 1 ELSE 0 END,
+  reopen_count = reopen_count + CASE WHEN $5 = 'reopen' THEN 1 ELSE 0 END
+WHERE town = $4 AND id = $1)sql",
+                       id, to_status, now_text, town, name);
+        auto seq = tx.exec_params("INSERT INTO report_events (town, report, seq, action, from_status, to_status, actor, at, note, details) "
+                                  "SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $5, $6, $7::timestamptz, $8, $9::jsonb "
+                                  "FROM report_events WHERE town = $1 AND report = $2 RETURNING seq",
+                                  town, id, name, std::string(status_name(status)), to_status, caller.worker.value_or(caller.name),
+                                  now_text, in.note, details.dump());
+        write_audit(tx, caller, town, "report." + name, std::to_string(id), details.dump());
+        result.event = {seq[0][0].as<int>(), name, std::string(status_name(status)), to_status,
+                        caller.worker.value_or(caller.name), now, in.note, details.dump()};
+        auto row = tx.exec_params(std::string(k_report_select) + " WHERE r.town = $1 AND r.id = $2", town, id);
+        result.report = record_from_row(row[0]);
+        result.report.timeline = load_timeline(tx, town, id);
+        tx.commit();
+    });
+    return result;
+}
+
+}  // namespace wangge::data

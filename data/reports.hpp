@@ -1,0 +1,160 @@
+#pragma once
+// Reports (事件): intake with assignment to grid and staff, reading, and the closed-loop
+// workflow (API.md: Reports). PostGIS is the record; an acknowledged report is committed
+// before its answer is built.
+
+#include "core/calendar.hpp"
+#include "core/workflow.hpp"
+#include "core/error.hpp"
+#include "core/principal.hpp"
+#include "core/time.hpp"
+#include "data/records.hpp"
+#include "geo/china_coords.hpp"
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace wangge::geo {
+class GridIndex;
+}
+
+namespace wangge::data {
+
+class Database;
+
+struct ReportInput {
+    std::string client_id;
+    double lon = 0, lat = 0;  // in `crs`
+    geo::InputCrs crs = geo::InputCrs::wgs84;
+    std::string category;
+    std::string description;
+    std::optional<Timestamp> reported_at;  // default: received
+    std::optional<std::string> reporter;   // worker id
+    std::string source = "app";
+};
+
+/// One item's outcome: 201 with a new report, 200 with the first answer for a known
+/// client_id, or a problem.
+struct SubmitOutcome {
+    int http_status = 0;
+    std::string body;  // the answer JSON, or the problem's detail when `problem` is set
+    std::optional<Error> problem;
+};
+
+struct GridRef {
+    std::string id, code, name;
+    int version = 0;
+};
+
+struct EventRecord {
+    int seq = 0;
+    std::string action;
+    std::optional<std::string> from_status;
+    std::string to_status;
+    std::string actor;
+    Timestamp at;
+    std::string note;
+    std::string details_json;
+};
+
+struct ReportRecord {
+    long long id = 0;
+    std::string town, client_id, category, platform, description, source, status, input_crs, method;
+    std::optional<std::string> reporter;
+    double lon = 0, lat = 0;  // EPSG:4490
+    double distance_m = 0;
+    std::optional<GridRef> grid;
+    std::optional<Person> leader, worker;  // the grid's staff now
+    Timestamp reported_at, received_at;
+    std::optional<Timestamp> accepted_at, dispatched_at, due_at, resolved_at, closed_at;
+    std::optional<std::string> handling, mode;
+    std::vector<std::string> assignees;
+    int reopen_count = 0, supervise_count = 0;
+    bool overdue = false;
+    std::vector<EventRecord> timeline;  // filled by find_report only
+};
+
+struct ReportFilter {
+    std::optional<std::string> town, grid;
+    std::vector<std::string> statuses, platforms, categories;
+    std::optional<Timestamp> from, to;  // reported_at in [from, to)
+    std::optional<std::array<double, 4>> bbox;
+    bool overdue_only = false;
+    int limit = 100;
+    std::optional<std::pair<long long, long long>> after;  // cursor: (reported_at epoch, id)
+};
+
+struct ReportPage {
+    std::vector<ReportRecord> reports;
+    std::optional<std::pair<long long, long long>> next;
+};
+
+struct ActionInput {
+    Action action = Action::accept;
+    std::string note;
+    std::optional<std::string> platform;  // dispatch
+    std::vector<std::string> assignees;   // dispatch
+    std::optional<std::string> handling;  // dispatch: guikou | xietiao
+    std::optional<std::string> mode;      // dispatch: lingban | lianban | duban
+};
+
+struct ActionOutcome {
+    EventRecord event;
+    ReportRecord report;
+};
+
+struct CategoryInfo {
+    std::string name;
+    std::string platform;
+    int time_limit_workdays = 1;
+};
+
+/// The report desk: everything the API does with reports, as typed calls.
+class ReportDesk {
+public:
+    explicit ReportDesk(Database& db);
+    ~ReportDesk();
+
+    /// (Re)loads the grid index, the category catalogue and the calendar from PostGIS.
+    /// Called lazily on first use, so a server can start while the database is down.
+    void reload();
+
+    std::shared_ptr<const geo::GridIndex> grid_index();
+    /// Installs a new index (after a grid edit), atomically for every later request.
+    void set_grid_index(std::shared_ptr<const geo::GridIndex> index);
+
+    /// Validates, assigns and stores a batch in one transaction (COPY), one outcome per
+    /// item in order; bad items do not sink good ones.
+    std::vector<SubmitOutcome> submit(const std::vector<std::variant<ReportInput, Error>>& items, const Principal& caller);
+
+    std::optional<ReportRecord> find(long long id);
+    ReportPage list(const ReportFilter& filter, const Principal& caller);
+
+    /// Applies a workflow action under a row lock.
+    /// @throws Error(not_found), Error(forbidden), Error(conflict) naming the current state
+    ///         and the allowed actions, Error(bad_request) for a malformed dispatch
+    ActionOutcome act(long long id, const ActionInput& input, const Principal& caller);
+
+    /// The reference data the parsers validate against.
+    std::map<std::string, CategoryInfo> categories();
+
+    std::uint64_t reports_ingested() const noexcept;
+
+private:
+    struct State;
+    std::shared_ptr<State> state();
+
+    Database& m_db;
+    std::mutex m_mutex;
+    std::shared_ptr<State> m_state;
+    std::atomic<std::uint64_t> m_ingested{0};
+};
+
+}  // namespace wangge::data
