@@ -152,6 +152,12 @@ std::shared_ptr<ReportDesk::State> ReportDesk::state() {
         std::lock_guard lock(m_mutex);
         if (m_state) return m_state;
     }
+    // One thread loads; the others wait for its result rather than building their own.
+    std::lock_guard loading(m_load_mutex);
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_state) return m_state;
+    }
     reload();
     std::lock_guard lock(m_mutex);
     return m_state;

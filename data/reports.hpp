@@ -152,7 +152,8 @@ private:
     std::shared_ptr<State> state();
 
     Database& m_db;
-    std::mutex m_mutex;
+    std::mutex m_mutex;       // guards m_state
+    std::mutex m_load_mutex;  // one loader at a time
     std::shared_ptr<State> m_state;
     std::atomic<std::uint64_t> m_ingested{0};
 };

@@ -173,26 +173,47 @@ std::shared_ptr<const GridIndex> GridIndex::build(std::vector<GridShape> grids, 
     };
     auto polygon_of = [&](const Box& b) { return geos.box(b[0], b[1], b[2], b[3]); };
 
+    // Metric bounding boxes of the towns: cheap lower bounds on distances.
+    std::vector<Box> town_box_m;
+    for (const auto& t : im.town_metric) town_box_m.push_back(bounds_of(geos, t.get()));
+    auto box_gap = [](const Box& a, const Box& b) {
+        const double dx = std::max({0.0, a[0] - b[2], b[0] - a[2]});
+        const double dy = std::max({0.0, a[1] - b[3], b[1] - a[3]});
+        return std::hypot(dx, dy);
+    };
+
     // The nearest town of every point in a far box, when one town is nearer for all of
     // them (its farthest distance beats every other town's nearest); else nullopt.
+    // Exact distances only where the bounding-box bounds cannot decide.
     auto nearest_town_of_box = [&](const Box& b) -> std::optional<std::size_t> {
         std::vector<XY> corners;
         for (const XY c : {XY{b[0], b[1]}, XY{b[2], b[1]}, XY{b[2], b[3]}, XY{b[0], b[3]}}) corners.push_back(to_metric.forward(c));
         const XY centre = to_metric.forward({(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
         double half_diag = 0;
-        for (const auto& c : corners) half_diag = std::max(half_diag, std::hypot(c.x - centre.x, c.y - centre.y));
-        auto box_m = geos.polygon(corners);
+        Box bm{centre.x, centre.y, centre.x, centre.y};
+        for (const auto& c : corners) {
+            half_diag = std::max(half_diag, std::hypot(c.x - centre.x, c.y - centre.y));
+            bm = {std::min(bm[0], c.x), std::min(bm[1], c.y), std::max(bm[2], c.x), std::max(bm[3], c.y)};
+        }
+        const std::size_t n = im.town_prepared.size();
+        std::vector<double> lower(n);
+        std::vector<std::size_t> by_bound(n);
+        for (std::size_t t = 0; t < n; ++t) lower[t] = box_gap(bm, town_box_m[t]) - 1.0, by_bound[t] = t;
+        std::sort(by_bound.begin(), by_bound.end(), [&](auto x, auto y) { return lower[x] < lower[y]; });
         auto centre_m = geos.point(centre);
-        std::size_t best = 0;
+        std::size_t best = by_bound.front();
         double best_max = std::numeric_limits<double>::max();
-        std::vector<double> dmin(im.town_metric.size());
-        for (std::size_t t = 0; t < im.town_metric.size(); ++t) {
-            const double dmax = geos.distance(centre_m.get(), im.town_metric[t].get()) + half_diag + 1.0;
-            dmin[t] = geos.distance(box_m.get(), im.town_metric[t].get()) - 1.0;
+        for (auto t : by_bound) {
+            if (lower[t] > best_max) break;
+            const double dmax = geos.prepared_distance(im.town_prepared[t].get(), centre_m.get()) + half_diag + 1.0;
             if (dmax < best_max) best_max = dmax, best = t;
         }
-        for (std::size_t t = 0; t < dmin.size(); ++t)
-            if (t != best && dmin[t] <= best_max) return std::nullopt;
+        geo::GeomPtr box_m;
+        for (auto t : by_bound) {
+            if (t == best || lower[t] > best_max) continue;
+            if (!box_m) box_m = geos.polygon(corners);
+            if (geos.prepared_distance(im.town_prepared[t].get(), box_m.get()) - 1.0 <= best_max) return std::nullopt;
+        }
         return best;
     };
 

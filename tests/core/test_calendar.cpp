@@ -75,3 +75,15 @@ TEST(WorkCalendar, BadLinesNameTheLine) {
         EXPECT_NE(e.detail().find("line 3"), std::string::npos) << e.detail();
     }
 }
+
+TEST(WorkCalendar, NationalDay2026OnTheShippedCalendar) {
+    std::ifstream in(std::string(WANGGE_TEST_DATA_DIR) + "/calendar/holidays.csv");
+    const WorkCalendar cal(WorkCalendar::read_csv(in));
+    // Wed 30 Sep 15:00 + 3 working days: 1–7 Oct are 国庆节, so Thu 8, Fri 9 and the
+    // adjusted working Saturday 10 Oct (调休): due Sat 10 Oct 15:00.
+    EXPECT_EQ(cal.add_working_days(at("2026-09-30T15:00:00+08:00"), 3), at("2026-10-10T15:00:00+08:00"));
+    // Dispatched on the holiday itself: the clock starts Thu 8 Oct 00:00.
+    EXPECT_EQ(cal.add_working_days(at("2026-10-03T11:00:00+08:00"), 1), at("2026-10-09T00:00:00+08:00"));
+    // Sun 20 Sep is worked (调休): Sat 19 Sep 09:00 + 1 → the clock starts Sun 20 00:00 → Mon 21 00:00.
+    EXPECT_EQ(cal.add_working_days(at("2026-09-19T09:00:00+08:00"), 1), at("2026-09-21T00:00:00+08:00"));
+}
