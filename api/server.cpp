@@ -8,7 +8,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace wangge::api {
 
@@ -16,11 +21,69 @@ namespace {
 
 using namespace Pistache;
 
+// Requests are answered on these threads, not on Pistache's I/O threads, so a slow query
+// or a big batch holds up only its own request (STACK.md: Pistache).
+class WorkerPool {
+public:
+    explicit WorkerPool(int threads) {
+        for (int i = 0; i < threads; ++i) m_threads.emplace_back([this] { run(); });
+    }
+    ~WorkerPool() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_cv.notify_all();
+        for (auto& t : m_threads) t.join();
+    }
+    WorkerPool(const WorkerPool&) = delete;
+    WorkerPool& operator=(const WorkerPool&) = delete;
+
+    void post(std::function<void()> job) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_jobs.push_back(std::move(job));
+        }
+        m_cv.notify_one();
+    }
+
+private:
+    void run() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(m_mutex);
+                m_cv.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
+                if (m_jobs.empty()) return;
+                job = std::move(m_jobs.front());
+                m_jobs.pop_front();
+            }
+            job();
+        }
+    }
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<std::function<void()>> m_jobs;
+    bool m_stopping = false;
+    std::vector<std::thread> m_threads;
+};
+
+void send(Http::ResponseWriter& writer, const Response& out) {
+    try {
+        for (const auto& [name, value] : out.headers) writer.headers().addRaw(Http::Header::Raw(name, value));
+        // Pistache writes Content-Type from the MediaType given to send(); a raw
+        // Content-Type header would be dropped.
+        writer.send(static_cast<Http::Code>(out.status), out.body, Http::Mime::MediaType::fromString(out.content_type));
+    } catch (const std::exception&) {
+        // The peer went away; nothing left to tell it.
+    }
+}
+
 class PistacheHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(PistacheHandler)
 
-    explicit PistacheHandler(Service& service) : m_service(&service) {}
+    PistacheHandler(Service& service, WorkerPool& pool) : m_service(&service), m_pool(&pool) {}
 
     void onRequest(const Http::Request& in, Http::ResponseWriter writer) override {
         Response out;
@@ -50,25 +113,23 @@ public:
                 request.headers[lower] = raw.value();
             }
             request.body = in.body();
-            out = m_service->handle(request);
         } catch (const Error& e) {
             const auto& d = describe(e.code());
             out = problem(d.http_status, d.slug, d.title, e.detail());
+            return send(writer, out);
         } catch (const std::exception&) {
             out = problem(500, "internal", "Internal server error", "the request could not be read");
+            return send(writer, out);
         }
-        try {
-            for (const auto& [name, value] : out.headers) writer.headers().addRaw(Http::Header::Raw(name, value));
-            // Pistache writes Content-Type from the MediaType given to send(); a raw
-            // Content-Type header would be dropped.
-            writer.send(static_cast<Http::Code>(out.status), out.body, Http::Mime::MediaType::fromString(out.content_type));
-        } catch (const std::exception&) {
-            // The peer went away; nothing left to tell it.
-        }
+        auto shared_writer = std::make_shared<Http::ResponseWriter>(std::move(writer));
+        m_pool->post([service = m_service, request = std::move(request), shared_writer]() {
+            send(*shared_writer, service->handle(request));
+        });
     }
 
 private:
     Service* m_service;
+    WorkerPool* m_pool;
 };
 
 }  // namespace
@@ -78,6 +139,7 @@ struct ServerState {
     Service* service;
     Address address;
     int threads;
+    std::unique_ptr<WorkerPool> pool;
     std::unique_ptr<Http::Endpoint> endpoint;
 };
 }  // namespace detail
@@ -97,22 +159,24 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads)
     }
     if (port < 0 || port > 65535) throw Error(ErrorCode::bad_request, "--listen: the port must be 0–65535");
     m_state = std::make_unique<detail::ServerState>(
-        detail::ServerState{&service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads), nullptr});
+        detail::ServerState{&service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads), nullptr,
+                            nullptr});
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
+    m_state->pool = std::make_unique<WorkerPool>(m_state->threads);
     m_state->endpoint = std::make_unique<Http::Endpoint>(m_state->address);
     // Pistache counts the request line, headers and body against maxRequestSize
     // (default 4 KiB): allow a full batch of reports or a grid import.
     auto opts = Http::Endpoint::options()
-                    .threads(m_state->threads)
+                    .threads(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)))
                     .flags(Tcp::Options::ReuseAddr)
                     .maxRequestSize(65u << 20)
                     .maxResponseSize(256u << 20);
     m_state->endpoint->init(opts);
-    m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service));
+    m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service, *m_state->pool));
     m_state->endpoint->serveThreaded();
 }
 
@@ -122,6 +186,8 @@ void HttpServer::stop() noexcept {
             m_state->endpoint->shutdown();
         } catch (...) {
         }
+        // Finish the queued answers while the transport objects still exist.
+        m_state->pool.reset();
         m_state->endpoint.reset();
     }
 }

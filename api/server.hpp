@@ -17,6 +17,8 @@ struct ServerState;
 class HttpServer {
 public:
     /// @param listen "host:port"; port 0 picks a free one (see port())
+    /// @param threads workers that answer requests (Pistache's own I/O threads only read
+    ///        and write sockets)
     /// @throws Error(bad_request) for a malformed address
     HttpServer(Service& service, const std::string& listen, int threads);
     ~HttpServer();

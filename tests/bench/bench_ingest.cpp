@@ -1,0 +1,165 @@
+// Durable report ingest over HTTP: batch throughput and single-POST latency, against
+// the database in WANGGE_DB / var/wangge.env (the demo towns), with an in-process server.
+//   build/tests/bench/bench_ingest [total_batch_reports=100000]
+// Baselines in the same run: a bare COPY of the same rows into a scratch table (what the
+// database alone costs) and GET /healthz at the same pace (what HTTP alone costs).
+// Writes real reports (client ids prefixed "bench-"); not a test: it asserts nothing.
+
+#include "api/server.hpp"
+#include "api/service.hpp"
+#include "data/db.hpp"
+#include "data/reports.hpp"
+#include "data/token_store.hpp"
+#include "geo/grid_index.hpp"
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+using namespace wangge;
+using clock_type = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
+
+struct Client {
+    CURL* curl = curl_easy_init();
+    curl_slist* headers = nullptr;
+    explicit Client(const std::string& token) {
+        headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        headers = curl_slist_append(headers, "Connection: keep-alive");
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+    }
+    ~Client() {
+        curl_slist_free_all(headers);
+        curl_easy_cleanup(curl);
+    }
+    long request(const std::string& url, const std::string* body) {
+        curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+        if (body) {
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->c_str());
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+        } else {
+            curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        }
+        long status = 0;
+        if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        return status;
+    }
+};
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+// Paced requests, one every 10 ms; latency in ms.
+std::vector<double> paced(Client& c, const std::string& url, const std::function<const std::string*(int)>& body, int n) {
+    std::vector<double> ms;
+    auto next = clock_type::now();
+    for (int i = 0; i < n; ++i) {
+        std::this_thread::sleep_until(next);
+        next += std::chrono::milliseconds(10);
+        const auto t0 = clock_type::now();
+        const long status = c.request(url, body(i));
+        ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+        if (status != 200 && status != 201) std::fprintf(stderr, "unexpected HTTP %ld\n", status);
+    }
+    return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int total = argc > 1 ? std::stoi(argv[1]) : 100000;
+    const int batch = 5000, clients = 2;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    data::Database db(data::resolve_conninfo(argv[0]), 16);
+    api::Service service(db);
+    api::HttpServer server(service, "127.0.0.1:0", 8);
+    server.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    data::TokenSpec spec;
+    spec.role = Role::command;
+    const auto token = data::create_token(db, spec);
+    const auto index = service.reports().grid_index();
+    const std::string run = "bench-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+
+    // Points inside the towns, as reports come.
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> ux(119.40, 119.70), uy(28.78, 29.15);
+    auto point = [&] {
+        for (;;) {
+            const double x = ux(rng), y = uy(rng);
+            if (index->assign(x, y).grid) return std::pair{x, y};
+        }
+    };
+    std::vector<std::string> bodies;
+    for (int b = 0; b < total / batch; ++b) {
+        json features = json::array();
+        for (int i = 0; i < batch; ++i) {
+            const auto [x, y] = point();
+            features.push_back({{"type", "Feature"},
+                                {"geometry", {{"type", "Point"}, {"coordinates", {x, y}}}},
+                                {"properties",
+                                 {{"client_id", run + "-" + std::to_string(b) + "-" + std::to_string(i)},
+                                  {"category", "huanjing_weisheng"},
+                                  {"description", "基准测试"}}}});
+        }
+        bodies.push_back(json{{"type", "FeatureCollection"}, {"features", features}}.dump());
+    }
+
+    // 1. Batch ingest, `clients` connections in parallel.
+    auto t0 = clock_type::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c)
+        threads.emplace_back([&, c] {
+            Client client(token);
+            for (std::size_t b = static_cast<std::size_t>(c); b < bodies.size(); b += clients)
+                if (client.request(base + "/api/v1/reports:batch", &bodies[b]) != 200) std::fprintf(stderr, "batch failed\n");
+        });
+    for (auto& th : threads) th.join();
+    const double http_rate = total / std::chrono::duration<double>(clock_type::now() - t0).count();
+
+    // Baseline: the same number of rows COPYed straight into a scratch copy of reports.
+    double copy_rate = 0;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::work tx(c);
+        tx.exec("CREATE TEMP TABLE bench_reports (LIKE reports INCLUDING DEFAULTS) ON COMMIT DROP");
+        const auto t1 = clock_type::now();
+        tx.exec("INSERT INTO bench_reports SELECT * FROM reports WHERE client_id LIKE '" + run + "-%'");
+        copy_rate = total / std::chrono::duration<double>(clock_type::now() - t1).count();
+    });
+
+    // 2. Single POSTs at 100 requests/s, and GET /healthz at the same pace.
+    Client single(token);
+    std::vector<std::string> one;
+    for (int i = 0; i < 1000; ++i) {
+        const auto [x, y] = point();
+        one.push_back(json{{"lon", x}, {"lat", y}, {"client_id", run + "-single-" + std::to_string(i)}, {"category", "shehui_zhian"}}.dump());
+    }
+    const auto post_ms = paced(single, base + "/api/v1/reports", [&](int i) { return &one[static_cast<std::size_t>(i)]; }, 1000);
+    const auto health_ms = paced(single, base + "/healthz", [](int) -> const std::string* { return nullptr; }, 1000);
+
+    std::printf("batch ingest over HTTP (%d reports, batches of %d, %d clients): %10.0f reports/s\n", total, batch, clients, http_rate);
+    std::printf("baseline: INSERT … SELECT of the same rows inside PostgreSQL:    %10.0f rows/s  (HTTP/baseline %.2f)\n",
+                copy_rate, http_rate / copy_rate);
+    std::printf("single POST at 100/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", percentile(post_ms, 0.5),
+                percentile(post_ms, 0.99), percentile(post_ms, 1.0));
+    std::printf("baseline GET /healthz at 100/s: p50 %.2f ms, p99 %.2f ms\n", percentile(health_ms, 0.5),
+                percentile(health_ms, 0.99));
+    server.stop();
+    curl_global_cleanup();
+    return 0;
+}
