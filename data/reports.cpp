@@ -177,6 +177,102 @@ std::map<std::string, CategoryInfo> ReportDesk::categories() { return state()->c
 
 std::uint64_t ReportDesk::reports_ingested() const noexcept { return m_ingested.load(); }
 
+namespace {
+
+// One attempt at storing a batch: look the keys up, write the new ones with their
+// reports and first events (COPY), commit. Fills `existing` and `inserted`.
+template <class Pending>
+void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const std::vector<std::size_t>& by_key,
+                 const Principal& caller, std::map<std::string, std::string>& existing, std::set<std::string>& inserted) {
+    pqxx::work tx(c);
+    existing.clear();
+    inserted.clear();
+    std::vector<std::string> keys;
+    for (auto k : by_key) keys.push_back(pending[k].rec.client_id);
+    for (const auto& r : tx.exec_params("SELECT k.client_id, k.answer FROM unnest($1::text[]) AS u(client_id) "
+                                        "JOIN report_keys k USING (client_id)",
+                                        pg_text_array(keys)))
+        existing[r[0].as<std::string>()] = r[1].as<std::string>();
+    std::vector<std::size_t> fresh;
+    for (auto k : by_key)
+        if (!existing.contains(pending[k].rec.client_id)) fresh.push_back(k);
+    if (fresh.empty()) return;
+
+    auto ids = tx.exec_params("SELECT nextval('reports_id_seq') FROM generate_series(1, $1)",
+                              static_cast<long long>(fresh.size()));
+    std::set<std::string> grid_ids;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+        auto& rec = pending[fresh[i]].rec;
+        rec.id = ids[static_cast<int>(i)][0].as<long long>();
+        if (rec.grid) grid_ids.insert(rec.grid->id);
+    }
+    // The responsible people (API.md: responsible{leader,worker}) as they are now.
+    std::map<std::pair<std::string, std::string>, Person> staff;
+    if (!grid_ids.empty()) {
+        for (const auto& r : tx.exec_params("SELECT s.grid, s.role, w.id, w.name, w.phone FROM grid_staff s "
+                                            "JOIN workers w ON w.town = s.town AND w.id = s.worker WHERE s.grid = ANY($1::text[])",
+                                            pg_text_array({grid_ids.begin(), grid_ids.end()})))
+            staff[{r[0].as<std::string>(), r[1].as<std::string>()}] = {r[2].as<std::string>(), r[3].as<std::string>(),
+                                                                        r[4].as<std::string>()};
+    }
+    for (auto k : fresh) {
+        auto& p = pending[k];
+        if (p.rec.grid) {
+            if (auto it = staff.find({p.rec.grid->id, "leader"}); it != staff.end()) p.rec.leader = it->second;
+            if (auto it = staff.find({p.rec.grid->id, "worker"}); it != staff.end()) p.rec.worker = it->second;
+        }
+        p.answer = report_answer(p.rec).dump();
+    }
+    {
+        pqxx::stream_to out(tx, "report_keys", std::vector<std::string>{"client_id", "town", "report", "answer"});
+        for (auto k : fresh) {
+            const auto& p = pending[k];
+            copy_row<4>(out, {p.rec.client_id, p.rec.town, std::to_string(p.rec.id), p.answer});
+        }
+        out.complete();
+    }
+    {
+        pqxx::stream_to rows(tx, "reports",
+                             std::vector<std::string>{"town", "id", "client_id", "category", "platform", "description",
+                                                      "source", "reporter", "geom", "input_crs", "input_lon", "input_lat",
+                                                      "grid", "grid_version", "assign_method", "assign_distance_m", "status",
+                                                      "reported_at", "received_at"});
+        char point[96], number[32], lon[32], lat[32];
+        for (auto k : fresh) {
+            const auto& p = pending[k];
+            std::snprintf(point, sizeof point, "SRID=4490;POINT(%.17g %.17g)", p.rec.lon, p.rec.lat);
+            std::snprintf(number, sizeof number, "%.17g", p.rec.distance_m);
+            std::snprintf(lon, sizeof lon, "%.17g", p.input_lon);
+            std::snprintf(lat, sizeof lat, "%.17g", p.input_lat);
+            CopyField grid, version;
+            if (p.rec.grid) grid = p.rec.grid->id, version = std::to_string(p.rec.grid->version);
+            copy_row<19>(rows, {p.rec.town, std::to_string(p.rec.id), p.rec.client_id, p.rec.category, p.rec.platform,
+                                p.rec.description, p.rec.source, p.rec.reporter, std::string(point), p.rec.input_crs,
+                                std::string(lon), std::string(lat), grid, version, p.rec.method, std::string(number),
+                                "reported", format_rfc3339(p.rec.reported_at), format_rfc3339(p.rec.received_at)});
+        }
+        rows.complete();
+    }
+    {
+        pqxx::stream_to events(tx, "report_events",
+                               std::vector<std::string>{"town", "report", "seq", "action", "to_status", "actor", "at", "details"});
+        for (auto k : fresh) {
+            const auto& p = pending[k];
+            copy_row<8>(events, {p.rec.town, std::to_string(p.rec.id), "1", "report", "reported",
+                                 p.rec.reporter.value_or(caller.name), format_rfc3339(p.rec.received_at),
+                                 json{{"source", p.rec.source}, {"client_id", p.rec.client_id}, {"assignment", p.rec.method}}
+                                     .dump()});
+        }
+        events.complete();
+    }
+    write_audit(tx, caller, fresh.size() == 1 ? std::optional<std::string>(pending[fresh[0]].rec.town) : std::nullopt,
+                "report.create", std::to_string(fresh.size()) + " report(s)", json{{"count", fresh.size()}}.dump());
+    tx.commit();
+    for (auto k : fresh) inserted.insert(pending[k].rec.client_id);
+}
+
+}  // namespace
+
 std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<ReportInput, Error>>& items,
                                               const Principal& caller) {
     const auto st = state();
@@ -244,102 +340,25 @@ std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<Rep
 
     std::map<std::string, std::string> existing;  // client_id → first answer, for keys already known
     std::set<std::string> inserted;
+    // Keys are written in key order, so two batches never wait on each other in
+    // opposite orders.
+    std::vector<std::size_t> by_key(pending.size());
+    for (std::size_t k = 0; k < by_key.size(); ++k) by_key[k] = k;
+    std::sort(by_key.begin(), by_key.end(),
+              [&](auto x, auto y) { return pending[x].rec.client_id < pending[y].rec.client_id; });
     if (!pending.empty()) {
         m_db.run([&](pqxx::connection_base& c) {
-            pqxx::work tx(c);
-            existing.clear();
-            inserted.clear();
-            auto ids = tx.exec_params("SELECT nextval('reports_id_seq') FROM generate_series(1, $1)",
-                                      static_cast<long long>(pending.size()));
-            std::set<std::string> grid_ids;
-            for (std::size_t k = 0; k < pending.size(); ++k) {
-                pending[k].rec.id = ids[static_cast<int>(k)][0].as<long long>();
-                if (pending[k].rec.grid) grid_ids.insert(pending[k].rec.grid->id);
-            }
-            // The responsible people (API.md: responsible{leader,worker}) as they are now.
-            std::map<std::pair<std::string, std::string>, Person> staff;
-            if (!grid_ids.empty()) {
-                for (const auto& r : tx.exec_params(
-                         "SELECT s.grid, s.role, w.id, w.name, w.phone FROM grid_staff s "
-                         "JOIN workers w ON w.town = s.town AND w.id = s.worker WHERE s.grid = ANY($1::text[])",
-                         pg_text_array({grid_ids.begin(), grid_ids.end()})))
-                    staff[{r[0].as<std::string>(), r[1].as<std::string>()}] = {r[2].as<std::string>(), r[3].as<std::string>(),
-                                                                                r[4].as<std::string>()};
-            }
-            for (auto& p : pending) {
-                if (p.rec.grid) {
-                    if (auto it = staff.find({p.rec.grid->id, "leader"}); it != staff.end()) p.rec.leader = it->second;
-                    if (auto it = staff.find({p.rec.grid->id, "worker"}); it != staff.end()) p.rec.worker = it->second;
+            // A key can be taken by a concurrent request between our lookup and our COPY:
+            // the COPY then fails on the primary key (after waiting for that request to
+            // commit), and the whole transaction is tried again, finding the key.
+            for (int attempt = 1;; ++attempt) {
+                try {
+                    store_batch(c, pending, by_key, caller, existing, inserted);
+                    return;
+                } catch (const pqxx::unique_violation&) {
+                    if (attempt == 3) throw;
                 }
-                p.answer = report_answer(p.rec).dump();
             }
-
-            // Keys first: a key that exists (or is being written by a concurrent request,
-            // which ON CONFLICT waits for) keeps its first answer. Sorted by key, so two
-            // batches never wait on each other in opposite orders.
-            tx.exec("SET LOCAL client_min_messages = warning;"
-                    "CREATE TEMP TABLE IF NOT EXISTS intake_keys (client_id text, town text, report bigint, answer text) "
-                    "ON COMMIT DELETE ROWS");
-            {
-                pqxx::stream_to keys(tx, "intake_keys", std::vector<std::string>{"client_id", "town", "report", "answer"});
-                for (const auto& p : pending)
-                    copy_row<4>(keys, {p.rec.client_id, p.rec.town, std::to_string(p.rec.id), p.answer});
-                keys.complete();
-            }
-            for (const auto& r : tx.exec("INSERT INTO report_keys (client_id, town, report, answer) "
-                                         "SELECT client_id, town, report, answer FROM intake_keys ORDER BY client_id "
-                                         "ON CONFLICT (client_id) DO NOTHING RETURNING client_id"))
-                inserted.insert(r[0].as<std::string>());
-            {
-                pqxx::stream_to rows(tx, "reports",
-                                     std::vector<std::string>{"town", "id", "client_id", "category", "platform", "description",
-                                                              "source", "reporter", "geom", "input_crs", "input_lon",
-                                                              "input_lat", "grid", "grid_version", "assign_method",
-                                                              "assign_distance_m", "status", "reported_at", "received_at"});
-                char point[96], number[32];
-                for (const auto& p : pending) {
-                    if (!inserted.contains(p.rec.client_id)) continue;
-                    std::snprintf(point, sizeof point, "SRID=4490;POINT(%.17g %.17g)", p.rec.lon, p.rec.lat);
-                    std::snprintf(number, sizeof number, "%.17g", p.rec.distance_m);
-                    CopyField grid, version;
-                    if (p.rec.grid) grid = p.rec.grid->id, version = std::to_string(p.rec.grid->version);
-                    char lon[32], lat[32];
-                    std::snprintf(lon, sizeof lon, "%.17g", p.input_lon);
-                    std::snprintf(lat, sizeof lat, "%.17g", p.input_lat);
-                    copy_row<19>(rows, {p.rec.town, std::to_string(p.rec.id), p.rec.client_id, p.rec.category,
-                                        p.rec.platform, p.rec.description, p.rec.source, p.rec.reporter, std::string(point),
-                                        p.rec.input_crs, std::string(lon), std::string(lat), grid, version, p.rec.method,
-                                        std::string(number), "reported", format_rfc3339(p.rec.reported_at),
-                                        format_rfc3339(p.rec.received_at)});
-                }
-                rows.complete();
-            }
-            {
-                pqxx::stream_to events(tx, "report_events",
-                                       std::vector<std::string>{"town", "report", "seq", "action", "to_status", "actor", "at",
-                                                                "details"});
-                for (const auto& p : pending) {
-                    if (!inserted.contains(p.rec.client_id)) continue;
-                    copy_row<8>(events, {p.rec.town, std::to_string(p.rec.id), "1", "report", "reported",
-                                         p.rec.reporter.value_or(caller.name), format_rfc3339(p.rec.received_at),
-                                         json{{"source", p.rec.source}, {"client_id", p.rec.client_id},
-                                              {"assignment", p.rec.method}}
-                                             .dump()});
-                }
-                events.complete();
-            }
-            std::vector<std::string> known;
-            for (const auto& p : pending)
-                if (!inserted.contains(p.rec.client_id)) known.push_back(p.rec.client_id);
-            if (!known.empty())
-                for (const auto& r : tx.exec_params("SELECT client_id, answer FROM report_keys WHERE client_id = ANY($1::text[])",
-                                                    pg_text_array(known)))
-                    existing[r[0].as<std::string>()] = r[1].as<std::string>();
-            if (!inserted.empty())
-                write_audit(tx, caller, inserted.size() == 1 ? std::optional<std::string>(pending.front().rec.town) : std::nullopt,
-                            "report.create", std::to_string(inserted.size()) + " report(s)",
-                            json{{"count", inserted.size()}}.dump());
-            tx.commit();
         });
     }
     // Only now, with everything committed, are the answers given.
