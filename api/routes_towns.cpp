@@ -1,5 +1,6 @@
 // Towns, grids, staff and the category catalogue (API.md: Towns, grids, staff).
 
+#include "api/grid_json.hpp"
 #include "api/service.hpp"
 #include "core/error.hpp"
 #include "data/town_store.hpp"
@@ -13,25 +14,6 @@ namespace wangge::api {
 namespace {
 
 using nlohmann::json;
-
-json person_json(const std::optional<data::Person>& p) {
-    if (!p) return nullptr;
-    return {{"id", p->id}, {"name", p->name}, {"phone", p->phone}};
-}
-
-json grid_feature(const data::GridRecord& g) {
-    json props{{"id", g.id},
-               {"code", g.code},
-               {"name", g.name},
-               {"town", g.town},
-               {"version", g.version},
-               {"valid_from", format_rfc3339(g.valid_from)},
-               {"valid_to", g.valid_to ? json(format_rfc3339(*g.valid_to)) : json(nullptr)},
-               {"leader", person_json(g.leader)},
-               {"worker", person_json(g.worker)},
-               {"area_m2", std::round(g.area_m2 * 100) / 100}};
-    return {{"type", "Feature"}, {"id", g.id}, {"geometry", json::parse(g.geometry_geojson)}, {"properties", props}};
-}
 
 // A town the caller may read: 404 when it does not exist, 403 when the token's towns
 // do not include it.

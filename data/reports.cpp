@@ -275,6 +275,7 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
 
 std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<ReportInput, Error>>& items,
                                               const Principal& caller) {
+    std::shared_lock intake(m_intake);
     const auto st = state();
     const auto& index = *st->index;
     const Timestamp now = now_seconds();

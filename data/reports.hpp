@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -130,6 +131,10 @@ public:
     /// Installs a new index (after a grid edit), atomically for every later request.
     void set_grid_index(std::shared_ptr<const geo::GridIndex> index);
 
+    /// Held by a grid edit from its re-assignment to its index switch: no report is
+    /// assigned and stored in between, so none lands in an old grid.
+    std::unique_lock<std::shared_mutex> hold_intake() { return std::unique_lock(m_intake); }
+
     /// Validates, assigns and stores a batch in one transaction (COPY), one outcome per
     /// item in order; bad items do not sink good ones.
     std::vector<SubmitOutcome> submit(const std::vector<std::variant<ReportInput, Error>>& items, const Principal& caller);
@@ -156,6 +161,7 @@ private:
     std::mutex m_load_mutex;  // one loader at a time
     std::shared_ptr<State> m_state;
     std::atomic<std::uint64_t> m_ingested{0};
+    std::shared_mutex m_intake;  // shared: intake (assign + store); exclusive: grid edits
 };
 
 }  // namespace wangge::data

@@ -118,6 +118,16 @@ std::optional<GridRecord> find_grid(Database& db, const std::string& grid_id) {
     return out;
 }
 
+std::vector<GridRecord> grid_history(Database& db, const std::string& grid_id) {
+    std::vector<GridRecord> out;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        for (const auto& r : tx.exec_params(std::string(k_grid_select) + " WHERE g.id = $1 ORDER BY g.version DESC", grid_id))
+            out.push_back(grid_from_row(r));
+    });
+    return out;
+}
+
 std::vector<WorkerRecord> list_workers(Database& db, const std::string& town) {
     std::vector<WorkerRecord> out;
     db.run([&](pqxx::connection_base& c) {

@@ -24,6 +24,9 @@ std::vector<GridRecord> list_grids(Database& db, const std::string& town, std::o
 /// The current version of a grid, or nullopt when no grid has that id.
 std::optional<GridRecord> find_grid(Database& db, const std::string& grid_id);
 
+/// Every version of a grid, newest first (empty when no grid ever had the id).
+std::vector<GridRecord> grid_history(Database& db, const std::string& grid_id);
+
 std::vector<WorkerRecord> list_workers(Database& db, const std::string& town);
 
 struct StaffChange {

@@ -130,6 +130,38 @@ std::string Geos::to_wkt(const GEOSGeometry* g, int decimals) const {
 
 GeomPtr Geos::clone(const GEOSGeometry* g) const { return own(GEOSGeom_clone_r(handle(), g), "clone"); }
 
+GeomPtr Geos::from_geojson(std::string_view geojson) const {
+    auto* reader = GEOSGeoJSONReader_create_r(handle());
+    std::string text(geojson);
+    auto* g = GEOSGeoJSONReader_readGeometry_r(handle(), reader, text.c_str());
+    GEOSGeoJSONReader_destroy_r(handle(), reader);
+    if (g == nullptr) throw Error(ErrorCode::bad_request, "geometry: not a GeoJSON geometry (" + m_ctx->last_error() + ")");
+    return GeomPtr(g, detail::GeomDeleter{m_ctx});
+}
+
+std::string Geos::to_geojson(const GEOSGeometry* g, int indent) const {
+    auto* writer = GEOSGeoJSONWriter_create_r(handle());
+    char* text = GEOSGeoJSONWriter_writeGeometry_r(handle(), writer, g, indent);
+    GEOSGeoJSONWriter_destroy_r(handle(), writer);
+    if (text == nullptr) throw Error(ErrorCode::internal, "GeoJSON writer failed");
+    std::string out(text);
+    GEOSFree_r(handle(), text);
+    return out;
+}
+
+GeomPtr Geos::snap(const GEOSGeometry* g, const GEOSGeometry* to, double tolerance) const {
+    return own(GEOSSnap_r(handle(), g, to, tolerance), "snap");
+}
+
+Geos::Validity Geos::validity(const GEOSGeometry* g) const {
+    char* reason = nullptr;
+    GEOSGeometry* location = nullptr;
+    const char ok = GEOSisValidDetail_r(handle(), g, 0, &reason, &location);
+    Validity v{ok == 1, reason ? reason : "", GeomPtr(location, detail::GeomDeleter{m_ctx})};
+    if (reason) GEOSFree_r(handle(), reason);
+    return v;
+}
+
 GeomPtr Geos::intersection(const GEOSGeometry* a, const GEOSGeometry* b) const {
     return own(GEOSIntersection_r(handle(), a, b), "intersection");
 }

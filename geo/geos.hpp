@@ -56,6 +56,18 @@ public:
     std::string to_ewkb_hex(const GEOSGeometry* g, int srid) const;
     std::string to_wkt(const GEOSGeometry* g, int decimals = 9) const;
     GeomPtr clone(const GEOSGeometry* g) const;
+    /// A GeoJSON geometry (RFC 7946). @throws Error(bad_request) with GEOS's reason
+    GeomPtr from_geojson(std::string_view geojson) const;
+    std::string to_geojson(const GEOSGeometry* g, int indent = -1) const;
+    /// Snaps g's vertices and edges to those of `to` within `tolerance`.
+    GeomPtr snap(const GEOSGeometry* g, const GEOSGeometry* to, double tolerance) const;
+    /// Validity with GEOS's reason and the location of the problem (empty when valid).
+    struct Validity {
+        bool valid;
+        std::string reason;
+        GeomPtr location;
+    };
+    Validity validity(const GEOSGeometry* g) const;
 
     GeomPtr intersection(const GEOSGeometry* a, const GEOSGeometry* b) const;
     GeomPtr difference(const GEOSGeometry* a, const GEOSGeometry* b) const;

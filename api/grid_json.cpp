@@ -1,0 +1,29 @@
+#include "api/grid_json.hpp"
+
+#include <cmath>
+
+namespace wangge::api {
+
+namespace {
+nlohmann::json person_json(const std::optional<data::Person>& p) {
+    if (!p) return nullptr;
+    return {{"id", p->id}, {"name", p->name}, {"phone", p->phone}};
+}
+}  // namespace
+
+nlohmann::json grid_feature(const data::GridRecord& g) {
+    using nlohmann::json;
+    json props{{"id", g.id},
+               {"code", g.code},
+               {"name", g.name},
+               {"town", g.town},
+               {"version", g.version},
+               {"valid_from", format_rfc3339(g.valid_from)},
+               {"valid_to", g.valid_to ? json(format_rfc3339(*g.valid_to)) : json(nullptr)},
+               {"leader", person_json(g.leader)},
+               {"worker", person_json(g.worker)},
+               {"area_m2", std::round(g.area_m2 * 100) / 100}};
+    return {{"type", "Feature"}, {"id", g.id}, {"geometry", json::parse(g.geometry_geojson)}, {"properties", props}};
+}
+
+}  // namespace wangge::api

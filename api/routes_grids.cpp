@@ -1,0 +1,170 @@
+// Re-drawing grids (API.md: POST/PUT/DELETE grids, history).
+
+#include "api/grid_json.hpp"
+#include "api/report_params.hpp"
+#include "api/service.hpp"
+#include "data/grid_edit.hpp"
+#include "data/town_store.hpp"
+
+#include <charconv>
+
+namespace wangge::api {
+
+namespace {
+
+using nlohmann::json;
+
+void require_gis(const Context& ctx) {
+    if (!ctx.caller().has_role({Role::gis_admin})) throw Error(ErrorCode::forbidden, "editing grids needs a gis_admin token");
+}
+
+void require_town_access(const Context& ctx, const std::string& town) {
+    if (!find_town(town)) throw Error(ErrorCode::not_found, "no town " + town);
+    if (!ctx.caller().covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
+}
+
+// If-Match: "3", W/"3" or 3.
+std::optional<int> if_match(const Request& r) {
+    auto h = r.header("if-match");
+    if (!h) return std::nullopt;
+    std::string v = *h;
+    if (v.rfind("W/", 0) == 0) v = v.substr(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    int out = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc() || p != v.data() + v.size()) throw Error(ErrorCode::precondition_failed, "If-Match must be the grid's version, e.g. \"3\"");
+    return out;
+}
+
+// One grid of a request: a GeoJSON Feature; properties id, version, name, code, retired.
+data::GridEdit parse_grid_feature(const json& f, bool geometry_required) {
+    if (!f.is_object() || !f.contains("type") || f["type"] != "Feature")
+        throw Error(ErrorCode::bad_request, "each grid must be a GeoJSON Feature");
+    data::GridEdit e;
+    const json props = f.contains("properties") && f["properties"].is_object() ? f["properties"] : json::object();
+    if (f.contains("id") && f["id"].is_string()) e.id = f["id"].get<std::string>();
+    if (props.contains("id")) {
+        if (!props["id"].is_string()) throw_bad_field("properties.id", "must be a string");
+        e.id = props["id"].get<std::string>();
+    }
+    if (props.contains("version")) {
+        if (!props["version"].is_number_integer()) throw_bad_field("properties.version", "must be an integer");
+        e.expected_version = props["version"].get<int>();
+    }
+    for (const char* field : {"name", "code"}) {
+        if (!props.contains(field)) continue;
+        if (!props[field].is_string() || props[field].get<std::string>().empty())
+            throw_bad_field(std::string("properties.") + field, "must be a non-empty string");
+        (std::string(field) == "name" ? e.name : e.code) = props[field].get<std::string>();
+    }
+    if (props.contains("retired")) {
+        if (!props["retired"].is_boolean()) throw_bad_field("properties.retired", "must be true or false");
+        e.retire = props["retired"].get<bool>();
+    }
+    if (f.contains("geometry") && !f["geometry"].is_null()) {
+        if (!f["geometry"].is_object()) throw_bad_field("geometry", "must be a GeoJSON geometry");
+        e.geojson = f["geometry"].dump();
+    } else if (geometry_required && !e.retire) {
+        throw_bad_field("geometry", "is required");
+    }
+    return e;
+}
+
+Response edited(const data::EditOutcome& o, int status) {
+    json grids = json::array();
+    for (const auto& g : o.grids) grids.push_back(grid_feature(g));
+    return Response::json(status, json{{"grids", grids}, {"reassigned_reports", o.reassigned_reports}}.dump());
+}
+
+double sliver_of(const Request& r) {
+    auto v = r.param("sliver_m2");
+    if (!v) return 1.0;
+    char* end = nullptr;
+    const double d = std::strtod(v->c_str(), &end);
+    if (end != v->c_str() + v->size() || !(d >= 0 && d <= 10000)) throw_bad_field("sliver_m2", "must be a number of m², 0–10000");
+    return d;
+}
+
+}  // namespace
+
+void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk) {
+    router.add({"POST", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
+                    require_gis(ctx);
+                    const auto& town = ctx.path.at("town");
+                    require_town_access(ctx, town);
+                    auto edit = parse_grid_feature(parse_json_body(ctx.request), true);
+                    if (edit.retire || edit.expected_version)
+                        throw Error(ErrorCode::bad_request, "POST creates a grid: no version, not retired");
+                    geo::ValidationRules rules;
+                    rules.sliver_m2 = sliver_of(ctx.request);
+                    auto out = data::edit_grids(db, desk, town, {edit}, ctx.caller(), false, rules);
+                    auto r = Response::json(201, grid_feature(out.grids.front()).dump());
+                    r.headers.emplace_back("Location", "/api/v1/grids/" + out.grids.front().id);
+                    return r;
+                }});
+
+    router.add({"PUT", "/api/v1/grids/{grid}", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
+                    require_gis(ctx);
+                    const auto& id = ctx.path.at("grid");
+                    auto grid = data::find_grid(db, id);
+                    if (!grid) throw Error(ErrorCode::not_found, "no grid " + id);
+                    require_town_access(ctx, grid->town);
+                    auto edit = parse_grid_feature(parse_json_body(ctx.request), false);
+                    if (!edit.id.empty() && edit.id != id) throw_bad_field("id", "does not match the grid in the path");
+                    if (edit.retire) throw Error(ErrorCode::bad_request, "retire a grid with DELETE");
+                    edit.id = id;
+                    edit.expected_version = if_match(ctx.request);
+                    if (!edit.expected_version)
+                        throw Error(ErrorCode::precondition_failed, "send If-Match with the grid's version (its ETag)");
+                    geo::ValidationRules rules;
+                    rules.sliver_m2 = sliver_of(ctx.request);
+                    auto out = data::edit_grids(db, desk, grid->town, {edit}, ctx.caller(), false, rules);
+                    auto r = edited(out, 200);
+                    r.headers.emplace_back("ETag", "\"" + std::to_string(out.grids.front().version) + "\"");
+                    return r;
+                }});
+
+    router.add({"PUT", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
+                    require_gis(ctx);
+                    const auto& town = ctx.path.at("town");
+                    require_town_access(ctx, town);
+                    const auto body = parse_json_body(ctx.request);
+                    if (!body.is_object() || !body.contains("type") || body["type"] != "FeatureCollection" ||
+                        !body.contains("features") || !body["features"].is_array())
+                        throw Error(ErrorCode::bad_request, "the body must be a FeatureCollection of changed, new and retired grids");
+                    std::vector<data::GridEdit> edits;
+                    for (const auto& f : body["features"]) edits.push_back(parse_grid_feature(f, false));
+                    geo::ValidationRules rules;
+                    rules.sliver_m2 = sliver_of(ctx.request);
+                    return edited(data::edit_grids(db, desk, town, edits, ctx.caller(), false, rules), 200);
+                }});
+
+    router.add({"DELETE", "/api/v1/grids/{grid}", Access::token, {}, [&db, &desk](Context& ctx) {
+                    require_gis(ctx);
+                    const auto& id = ctx.path.at("grid");
+                    auto grid = data::find_grid(db, id);
+                    if (!grid) throw Error(ErrorCode::not_found, "no grid " + id);
+                    require_town_access(ctx, grid->town);
+                    data::GridEdit edit;
+                    edit.id = id;
+                    edit.retire = true;
+                    edit.expected_version = if_match(ctx.request).value_or(grid->version);
+                    return edited(data::edit_grids(db, desk, grid->town, {edit}, ctx.caller()), 200);
+                }});
+
+    router.add({"GET", "/api/v1/grids/{grid}/history", Access::token, {}, [&db](Context& ctx) {
+                    const auto& id = ctx.path.at("grid");
+                    auto versions = data::grid_history(db, id);
+                    if (versions.empty()) throw Error(ErrorCode::not_found, "no grid " + id);
+                    if (!ctx.caller().covers_town(versions.front().town))
+                        throw Error(ErrorCode::forbidden, "this token does not cover town " + versions.front().town);
+                    json features = json::array();
+                    for (const auto& g : versions) features.push_back(grid_feature(g));
+                    Response r;
+                    r.content_type = "application/geo+json";
+                    r.body = json{{"type", "FeatureCollection"}, {"features", features}}.dump();
+                    return r;
+                }});
+}
+
+}  // namespace wangge::api
