@@ -52,4 +52,13 @@ XY run(PJ* pj, XY p, PJ_DIRECTION dir) {
 XY Transformer::forward(XY p) const { return run(m_state->pj, p, PJ_FWD); }
 XY Transformer::inverse(XY p) const { return run(m_state->pj, p, PJ_INV); }
 
+GeomPtr Transformer::forward(const Geos& geos, const GEOSGeometry* g) const {
+    return geos.transform(g, [&](double& x, double& y) {
+        const auto p = forward({x, y});
+        x = p.x;
+        y = p.y;
+        return true;
+    });
+}
+
 }  // namespace wangge::geo

@@ -30,6 +30,9 @@ public:
     XY forward(XY p) const;
     XY inverse(XY p) const;
 
+    /// Every coordinate of g transformed forward, in a new geometry of `geos`.
+    GeomPtr forward(const Geos& geos, const GEOSGeometry* g) const;
+
 private:
     std::unique_ptr<detail::ProjState> m_state;
 };

@@ -91,14 +91,7 @@ std::shared_ptr<const GridIndex> GridIndex::build(std::vector<GridShape> grids, 
     auto& im = *index->m_impl;
     const Geos& geos = im.geos;
     const Transformer to_metric("EPSG:4490", "EPSG:4549");
-    auto metric_of = [&](const GEOSGeometry* g) {
-        return geos.transform(g, [&](double& x, double& y) {
-            const auto p = to_metric.forward({x, y});
-            x = p.x;
-            y = p.y;
-            return true;
-        });
-    };
+    auto metric_of = [&](const GEOSGeometry* g) { return to_metric.forward(geos, g); };
 
     for (const auto& t : towns) {
         index->m_town_codes.push_back(t.town);

@@ -24,14 +24,7 @@ ValidatedTown validate_town(const std::string& town_wkb_hex, const std::vector<G
                             const ValidationRules& rules) {
     const Geos geos;
     const Transformer to_metric("EPSG:4490", "EPSG:4549");
-    auto metric = [&](const GEOSGeometry* g) {
-        return geos.transform(g, [&](double& x, double& y) {
-            const auto p = to_metric.forward({x, y});
-            x = p.x;
-            y = p.y;
-            return true;
-        });
-    };
+    auto metric = [&](const GEOSGeometry* g) { return to_metric.forward(geos, g); };
 
     ValidatedTown out;
     const auto town = geos.from_wkb_hex(town_wkb_hex);
