@@ -1,8 +1,11 @@
 #include "api/service.hpp"
 
+#include "api/routes_tiles.hpp"
+
 #include "core/error.hpp"
 #include "data/db.hpp"
 #include "data/token_store.hpp"
+#include "tiles/tile_service.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,10 +24,15 @@ Response problem_of(const Error& e) {
 
 }  // namespace
 
-Service::Service(data::Database& db, ServiceOptions options) : m_db(db), m_options(options) {
+Service::Service(data::Database& db, ServiceOptions options)
+    : m_db(db), m_options(options),
+      m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{options.tile_cache_bytes, options.render_threads})) {
     add_service_routes(m_router, db, m_metrics);
     add_town_routes(m_router, db);
+    add_tile_routes(m_router, *m_tiles);
 }
+
+Service::~Service() = default;
 
 Principal Service::authenticate(const Request& request) {
     std::string token;
@@ -33,6 +41,10 @@ Principal Service::authenticate(const Request& request) {
         if (h->size() <= prefix.size() || h->compare(0, prefix.size(), prefix) != 0)
             throw Error(ErrorCode::unauthorized, "the Authorization header must be 'Bearer <token>'");
         token = h->substr(prefix.size());
+    } else if (auto query_token = request.param("access_token"); query_token && request.path.starts_with("/tiles/")) {
+        // API.md: tile and TileJSON requests may carry the token in the query, since map
+        // clients cannot always set headers.
+        token = *query_token;
     } else {
         throw Error(ErrorCode::unauthorized, "this resource needs a token: Authorization: Bearer <token>");
     }

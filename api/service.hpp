@@ -6,19 +6,29 @@
 #include "api/http.hpp"
 #include "api/metrics.hpp"
 
+#include <memory>
+
 namespace wangge::data {
 class Database;
+}
+namespace wangge::tiles {
+class TileService;
 }
 
 namespace wangge::api {
 
 struct ServiceOptions {
     std::size_t max_body_bytes = 64u << 20;
+    std::size_t tile_cache_bytes = 256u << 20;  // in-memory tile cache budget
+    std::size_t render_threads = 0;             // Mapnik render threads; 0: one per core
 };
 
 class Service {
 public:
     explicit Service(data::Database& db, ServiceOptions options = {});
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
 
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
@@ -33,6 +43,7 @@ private:
     ServiceOptions m_options;
     Router m_router;
     Metrics m_metrics;
+    std::unique_ptr<tiles::TileService> m_tiles;
 };
 
 // Route groups, one file each.
