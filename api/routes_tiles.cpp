@@ -254,4 +254,22 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
                 }});
 }
 
+std::string tile_metrics(const tiles::TileService& tiles) {
+    const auto s = tiles.stats();
+    std::string out;
+    out += "# HELP wangge_tiles_total Tiles and static maps answered, by how.\n"
+           "# TYPE wangge_tiles_total counter\n";
+    out += "wangge_tiles_total{result=\"rendered\"} " + std::to_string(s.rendered) + "\n";
+    out += "wangge_tiles_total{result=\"cached\"} " + std::to_string(s.cache_hits) + "\n";
+    out += "wangge_tiles_total{result=\"not_modified\"} " + std::to_string(s.not_modified) + "\n";
+    out += "# HELP wangge_tile_cache_bytes Tile cache size and budget.\n"
+           "# TYPE wangge_tile_cache_bytes gauge\n";
+    out += "wangge_tile_cache_bytes{kind=\"used\"} " + std::to_string(s.cache_bytes) + "\n";
+    out += "wangge_tile_cache_bytes{kind=\"budget\"} " + std::to_string(s.cache_budget) + "\n";
+    out += "# HELP wangge_tile_cache_entries Tiles in the cache.\n"
+           "# TYPE wangge_tile_cache_entries gauge\n";
+    out += "wangge_tile_cache_entries " + std::to_string(s.cache_entries) + "\n";
+    return out;
+}
+
 }  // namespace wangge::api

@@ -36,4 +36,7 @@ tiles::StaticMapParams parse_static_map_params(const Context& ctx,
 
 void add_tile_routes(Router& router, tiles::TileService& tiles);
 
+/// Prometheus text: tiles rendered, served from the cache, 304s, cache size and budget.
+std::string tile_metrics(const tiles::TileService& tiles);
+
 }  // namespace wangge::api

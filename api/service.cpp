@@ -30,6 +30,7 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_service_routes(m_router, db, m_metrics);
     add_town_routes(m_router, db);
     add_tile_routes(m_router, *m_tiles);
+    m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
 }
 
 Service::~Service() = default;

@@ -265,9 +265,15 @@ TEST_F(TilesApi, IfNoneMatchGives304) {
     EXPECT_TRUE(again.body.empty());
     EXPECT_EQ(header(again, "ETag"), tag);
     EXPECT_EQ(get(path, {}, "\"other\", W/" + tag).status, 304);
-    EXPECT_EQ(get(path, {}, "\"other\"").status, 200);
+    EXPECT_EQ(get(path, {}, "\"other\"").status, 200) << "from the cache";
     const auto cached = get(path);
     EXPECT_EQ(cached.body, first.body) << "served from the cache, same bytes";
+    api::Request metrics;
+    metrics.method = "GET";
+    metrics.path = "/metrics";
+    const auto text = service.handle(metrics).body;
+    EXPECT_NE(text.find("wangge_tiles_total{result=\"cached\"} 2"), std::string::npos) << text;
+    EXPECT_NE(text.find("wangge_tiles_total{result=\"not_modified\"} 2"), std::string::npos) << text;
 }
 
 TEST_F(TilesApi, BadTileRequestsAre400Or404) {
