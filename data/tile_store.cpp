@@ -26,8 +26,11 @@ std::string bucket_condition(pqxx::transaction_base& tx, const std::vector<Bucke
 std::vector<BucketVersion> tile_versions_since(Database& db, std::int64_t since) {
     std::vector<BucketVersion> out;
     db.run([&](pqxx::connection_base& c) {
+        // Asked on every tile request: prepared once per connection (libpqxx 6 makes a
+        // repeated identical prepare() a no-op), one round trip, no transaction.
+        c.prepare("wangge_tile_versions_since", "SELECT town, grid, version FROM tile_versions WHERE version > $1");
         pqxx::nontransaction tx(c);
-        for (const auto& r : tx.exec_params("SELECT town, grid, version FROM tile_versions WHERE version > $1", since))
+        for (const auto& r : tx.exec_prepared("wangge_tile_versions_since", since))
             out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::int64_t>()});
     });
     return out;
@@ -43,17 +46,23 @@ void for_each_report_point(Database& db, const std::vector<BucketVersion>* only,
             "extract(epoch FROM due_at)::bigint, category, platform, status FROM reports";
         if (only != nullptr) sql += " WHERE " + bucket_condition(tx, *only, "coalesce(grid, '')");
         ReportPointRow row;
-        for (const auto& r : tx.exec(sql)) {
-            row.town = r[0].as<std::string>();
-            row.grid = r[1].as<std::string>();
-            row.lon = r[2].as<double>();
-            row.lat = r[3].as<double>();
-            row.reported_at = r[4].as<std::int64_t>();
-            row.due_at = r[5].is_null() ? std::nullopt : std::optional<std::int64_t>(r[5].as<std::int64_t>());
-            row.category = r[6].as<std::string>();
-            row.platform = r[7].as<std::string>();
-            row.status = r[8].as<std::string>();
-            fn(row);
+        // Through a cursor, 50,000 rows at a time: a million rows as one libpq result
+        // would hold a few hundred MB of text at once.
+        pqxx::icursorstream cursor(tx, sql, "tile_points", 50000);
+        pqxx::result block;
+        while (cursor >> block) {
+            for (const auto& r : block) {
+                row.town = r[0].as<std::string>();
+                row.grid = r[1].as<std::string>();
+                row.lon = r[2].as<double>();
+                row.lat = r[3].as<double>();
+                row.reported_at = r[4].as<std::int64_t>();
+                row.due_at = r[5].is_null() ? std::nullopt : std::optional<std::int64_t>(r[5].as<std::int64_t>());
+                row.category = r[6].as<std::string>();
+                row.platform = r[7].as<std::string>();
+                row.status = r[8].as<std::string>();
+                fn(row);
+            }
         }
     });
 }

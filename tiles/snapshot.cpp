@@ -120,12 +120,39 @@ CompiledFilter Snapshot::compile(const ReportFilter& filter) const {
 }
 
 std::shared_ptr<const Snapshot> SnapshotStore::current() {
-    std::lock_guard refresh(m_refresh);
-    std::shared_ptr<const Snapshot> base;
-    {
-        std::lock_guard swap(m_swap);
-        base = m_current;
+    // Single flight: a request needs a check that began after it arrived (so it sees
+    // every commit before it). Requests that arrive while a check runs share the next
+    // one, so a burst of N requests costs two queries, not N.
+    std::unique_lock lock(m_mutex);
+    const std::uint64_t needed = m_started + 1;
+    while (m_finished < needed) {
+        if (m_running) {
+            m_cv.wait(lock);
+            continue;
+        }
+        m_running = true;
+        const std::uint64_t id = ++m_started;
+        const auto base = m_current;
+        lock.unlock();
+        std::shared_ptr<const Snapshot> next;
+        std::exception_ptr error;
+        try {
+            next = refresh(base);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        lock.lock();
+        m_running = false;
+        m_finished = id;
+        if (next) m_current = std::move(next), m_last_ok = id;
+        else m_last_error = error;
+        m_cv.notify_all();
     }
+    if (m_last_ok < needed) std::rethrow_exception(m_last_error);
+    return m_current;
+}
+
+std::shared_ptr<const Snapshot> SnapshotStore::refresh(const std::shared_ptr<const Snapshot>& base) {
     // Versions are read before the rows: a write landing in between is loaded now and
     // its stamp seen again next time (reloaded twice, never missed).
     auto changes = data::tile_versions_since(m_db, base ? base->version : 0);
@@ -152,8 +179,6 @@ std::shared_ptr<const Snapshot> SnapshotStore::current() {
             else next->buckets[key] = finish(key, std::move(draft));
         }
     }
-    std::lock_guard swap(m_swap);
-    m_current = next;
     return next;
 }
 

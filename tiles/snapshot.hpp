@@ -7,7 +7,9 @@
 #include "tiles/mercator.hpp"
 #include "tiles/params.hpp"
 
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
@@ -102,9 +104,16 @@ public:
     std::shared_ptr<const Snapshot> current();
 
 private:
+    std::shared_ptr<const Snapshot> refresh(const std::shared_ptr<const Snapshot>& base);
+
     data::Database& m_db;
-    std::mutex m_refresh;          // one refresher at a time
-    std::mutex m_swap;             // guards m_current
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_running = false;
+    std::uint64_t m_started = 0;    // checks begun
+    std::uint64_t m_finished = 0;   // id of the last check that ended
+    std::uint64_t m_last_ok = 0;    // id of the last check that succeeded
+    std::exception_ptr m_last_error;
     std::shared_ptr<const Snapshot> m_current;
 };
 
