@@ -31,7 +31,6 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
 
 namespace wangge {
 extern const std::vector<EmbeddedFile> k_tile_styles;
@@ -123,37 +122,41 @@ public:
         return ds;
     }
 
-    // One feature per pixel and look: a dense cluster at low zoom would otherwise be
-    // hundreds of thousands of identical markers on top of each other.
+    // One marker per pixel and look (platform × state), and one multipoint feature per
+    // look: a dense cluster at low zoom would otherwise be hundreds of thousands of
+    // identical markers on top of each other, each a Mapnik feature. Features go in
+    // the order done, open, overdue, so overdue markers are drawn last, on top.
     std::shared_ptr<mapnik::memory_datasource> reports() {
         auto ds = new_datasource();
         auto ctx = std::make_shared<mapnik::context_type>();
         ctx->push("platform");
         ctx->push("state");
         const Box reach = m_job.box.expanded(k_marker_reach_px * m_job.scale_factor * m_px);
-        std::unordered_set<std::uint64_t> seen;
-        std::array<std::vector<std::pair<const ReportPoint*, int>>, 3> by_state;  // done, open, overdue
+        const auto cols = static_cast<std::size_t>(std::ceil(reach.width() / m_px)) + 1;
+        const auto rows = static_cast<std::size_t>(std::ceil(reach.height() / m_px)) + 1;
+        std::vector<std::uint16_t> seen(cols * rows, 0);  // a bit per look
+        constexpr std::size_t k_looks = 12;
+        std::array<mapnik::geometry::multi_point<double>, k_looks> looks;  // index state * 4 + platform
         m_job.snapshot->for_each_point(m_job.filter, reach, [&](const ReportPoint& p) {
-            const int state = !p.open() ? 0 : (p.due_at < m_job.now ? 2 : 1);
-            const auto ix = static_cast<std::uint64_t>((p.x - reach.minx) / m_px);
-            const auto iy = static_cast<std::uint64_t>((reach.maxy - p.y) / m_px);
-            const std::uint64_t key = (ix << 36) | (iy << 8) | static_cast<std::uint64_t>(p.platform * 4 + state);
-            if (seen.insert(key).second) by_state[static_cast<std::size_t>(state)].emplace_back(&p, state);
+            const std::size_t state = !p.open() ? 0 : (p.due_at < m_job.now ? 2 : 1);
+            const std::size_t look = state * 4 + p.platform % 4;
+            const auto ix = std::min(cols - 1, static_cast<std::size_t>((p.x - reach.minx) / m_px));
+            const auto iy = std::min(rows - 1, static_cast<std::size_t>((reach.maxy - p.y) / m_px));
+            auto& bits = seen[iy * cols + ix];
+            if (bits & (1u << look)) return;
+            bits = static_cast<std::uint16_t>(bits | (1u << look));
+            looks[look].emplace_back(p.x, p.y);
         });
         static const std::array<const char*, 3> k_state{"done", "open", "overdue"};
-        std::array<mapnik::value_unicode_string, 4> platforms;
-        for (std::size_t i = 0; i < 4; ++i) platforms[i] = m_transcoder.transcode(std::string(k_platforms[i]).c_str());
-        std::array<mapnik::value_unicode_string, 3> states;
-        for (std::size_t i = 0; i < 3; ++i) states[i] = m_transcoder.transcode(k_state[i]);
         mapnik::value_integer id = 1;
-        for (const auto& group : by_state)
-            for (const auto& [p, state] : group) {
-                auto f = mapnik::feature_factory::create(ctx, id++);
-                f->put("platform", platforms[p->platform % 4]);
-                f->put("state", states[static_cast<std::size_t>(state)]);
-                f->set_geometry(mapnik::geometry::point<double>(p->x, p->y));
-                ds->push(f);
-            }
+        for (std::size_t look = 0; look < k_looks; ++look) {
+            if (looks[look].empty()) continue;
+            auto f = mapnik::feature_factory::create(ctx, id++);
+            f->put("platform", m_transcoder.transcode(std::string(k_platforms[look % 4]).c_str()));
+            f->put("state", m_transcoder.transcode(k_state[look / 4]));
+            f->set_geometry(std::move(looks[look]));
+            ds->push(f);
+        }
         return ds;
     }
 
