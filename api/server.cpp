@@ -6,6 +6,8 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -98,6 +100,11 @@ struct ServerState {
     std::unique_ptr<Http::Endpoint> endpoint;
 };
 }  // namespace detail
+
+void tune_allocator_for_serving() noexcept {
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+}
 
 HttpServer::HttpServer(Service& service, const std::string& listen, int threads) {
     const auto colon = listen.rfind(':');

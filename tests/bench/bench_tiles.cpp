@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
         else if (a == "--wrk-seconds") wrk_seconds = std::stoi(argv[i + 1]);
         else if (a == "--cache-mb") cache_mb = std::stoul(argv[i + 1]);
     }
+    api::tune_allocator_for_serving();  // as `wangge serve` does
     const auto conninfo = data::resolve_conninfo(argv[0]);
     data::Database db(conninfo, 8);
     std::string count;
