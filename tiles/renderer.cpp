@@ -43,9 +43,6 @@ namespace {
 // Draw order, bottom first: fills, density, outlines and labels, points on top.
 constexpr std::array<std::string_view, 4> k_style_order{"hotspots.xml", "heatmap.xml", "grids.xml", "reports.xml"};
 
-// Labels and markers reach this far into a neighbour tile (px at scale 1).
-constexpr int k_buffer_px = 128;
-constexpr double k_marker_reach_px = 8;
 
 std::mutex& mapnik_setup_mutex() {
     static std::mutex m;
@@ -88,14 +85,14 @@ bool wants(const RenderJob& job, Layer layer) {
 
 class Drawer {
 public:
-    Drawer(const RenderJob& job) : m_job(job), m_px(job.box.width() / job.width) {}
+    explicit Drawer(const RenderJob& job) : m_job(job), m_px(job.box.width() / job.width) {}
 
     std::shared_ptr<mapnik::memory_datasource> grids(bool labels, bool with_bins) {
         auto ds = new_datasource();
         auto ctx = std::make_shared<mapnik::context_type>();
         ctx->push("name");
         ctx->push("bin");
-        const Box reach = m_job.box.expanded(k_buffer_px * m_job.scale_factor * m_px);
+        const Box reach = m_job.box.expanded(k_label_reach_px * m_job.scale_factor * m_px);
         mapnik::value_integer id = 1;
         for (const auto& [key, bucket] : m_job.snapshot->buckets) {
             const auto& g = bucket->grid;
@@ -194,7 +191,7 @@ cairo_status_t append_to_string(void* closure, const unsigned char* data, unsign
 std::string draw(mapnik::Map& map, const RenderJob& job) {
     Drawer drawer(job);
     map.resize(static_cast<unsigned>(job.width), static_cast<unsigned>(job.height));
-    map.set_buffer_size(static_cast<int>(k_buffer_px * job.scale_factor));
+    map.set_buffer_size(static_cast<int>(k_label_reach_px * job.scale_factor));
     for (auto& layer : map.layers()) {
         const auto& name = layer.name();
         std::shared_ptr<mapnik::memory_datasource> ds;

@@ -15,6 +15,11 @@
 
 namespace wangge::tiles {
 
+/// How far a drawing reaches beyond its image, in pixels at scale 1: grid labels (the
+/// map buffer) and report markers. ETags cover the data within these margins.
+inline constexpr double k_label_reach_px = 128;
+inline constexpr double k_marker_reach_px = 8;
+
 /// Everything one image needs. The snapshot is immutable and shared.
 struct RenderJob {
     std::vector<Layer> layers;

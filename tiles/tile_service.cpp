@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -25,9 +26,6 @@ namespace {
 
 // Bumped when a style or the drawing changes, so clients drop what they hold.
 constexpr std::string_view k_style_version = "wangge-tiles-1";
-// How far a tile's drawing reaches into its neighbours, in pixels at scale 1.
-constexpr double k_label_reach_px = 128;
-constexpr double k_marker_reach_px = 8;
 
 // FNV-1a, 64 bit: stable across processes, so ETags survive a restart.
 class Fingerprint {
@@ -99,7 +97,7 @@ struct TileServiceState {
     }
 
     void reset_memos_for(const Snapshot& s) {
-        if (memo_version == s.version) return;
+        if (s.version <= memo_version) return;  // a request still on an older snapshot keeps the newer memos
         memo_version = s.version;
         heat_max.clear();
         bins.clear();
@@ -124,7 +122,7 @@ struct TileServiceState {
         return value;
     }
 
-    const data::GridNeighbours& town_neighbours(const Snapshot& s, const std::string& town) {
+    data::GridNeighbours town_neighbours(const Snapshot& s, const std::string& town) {
         // Contiguity changes only with the grids' shapes: fingerprint ids and outlines.
         Fingerprint fp;
         for (auto it = s.buckets.lower_bound({town, ""}); it != s.buckets.end() && it->first.first == town; ++it)
@@ -150,7 +148,7 @@ struct TileServiceState {
         for (const auto& [key, bucket] : s.buckets)
             if (f.covers_town(key.first) && (towns.empty() || towns.back() != key.first)) towns.push_back(key.first);
         for (const auto& town : towns) {
-            const auto& nb = town_neighbours(s, town);
+            const auto nb = town_neighbours(s, town);
             std::vector<double> counts(nb.grids.size(), 0.0);
             for (std::size_t i = 0; i < nb.grids.size(); ++i) {
                 auto it = s.buckets.find({town, nb.grids[i]});
@@ -180,13 +178,11 @@ void add_data_versions(Fingerprint& fp, const Snapshot& s, const CompiledFilter&
                        std::int64_t now) {
     if (layer == Layer::hotspots) {
         // Gi* of a grid depends on every grid of its town.
-        std::string town_in = "";
+        std::set<std::string> towns;
         for (const auto& [key, bucket] : s.buckets)
-            if (f.covers_town(key.first) && bucket->grid && bucket->bbox.intersects(reach)) {
-                if (town_in.find('|' + key.first + '|') == std::string::npos) town_in += '|' + key.first + '|';
-            }
+            if (f.covers_town(key.first) && bucket->grid && bucket->bbox.intersects(reach)) towns.insert(key.first);
         for (const auto& [key, bucket] : s.buckets)
-            if (town_in.find('|' + key.first + '|') != std::string::npos)
+            if (towns.count(key.first) != 0)
                 fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket->version));
         return;
     }
@@ -242,7 +238,12 @@ TileAnswer TileService::tile(const TileParams& params, const std::optional<std::
     char key[96];
     std::snprintf(key, sizeof key, "%s/%d/%u/%u@%d|", std::string(layer_name(params.layer)).c_str(), params.z, params.x,
                   params.y, params.scale);
-    const std::string cache_key = key + filter_key + (params.heat_max ? "|m" : "|") + (params.radius_px ? "r" : "");
+    std::string cache_key = key + filter_key;
+    if (params.layer == Layer::heatmap) {
+        char heat[64];
+        std::snprintf(heat, sizeof heat, "|%.17g|%.17g", params.heat_max.value_or(0.0), radius);
+        cache_key += heat;
+    }
     if (auto bytes = st.cache.find(cache_key, answer.image.etag)) {
         ++st.hits;
         answer.image.bytes = std::move(*bytes);
