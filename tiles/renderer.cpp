@@ -196,7 +196,10 @@ std::string draw(mapnik::Map& map, const RenderJob& job) {
         const auto& name = layer.name();
         std::shared_ptr<mapnik::memory_datasource> ds;
         if (name == "grids" && wants(job, Layer::grids)) ds = drawer.grids(false, false);
-        else if (name == "grid-labels" && wants(job, Layer::grids) && job.labels) ds = drawer.grids(true, false);
+        else if (name == "grid-labels" && wants(job, Layer::grids) && job.labels && !job.single_image)
+            ds = drawer.grids(true, false);
+        else if (name == "grid-labels-single" && wants(job, Layer::grids) && job.labels && job.single_image)
+            ds = drawer.grids(true, false);
         else if (name == "hotspots" && wants(job, Layer::hotspots)) ds = drawer.grids(false, true);
         else if (name == "reports" && wants(job, Layer::reports)) ds = drawer.reports();
         else if (name == "heatmap" && wants(job, Layer::heatmap)) ds = drawer.heatmap();

@@ -34,6 +34,7 @@ struct RenderJob {
     double heat_max = 1;            // density mapped to the top colour
     std::shared_ptr<const std::map<BucketKey, int>> hotspot_bins;  // (town, grid) → Gi* bin
     bool labels = true;
+    bool single_image = false;      // a static map: no tile edges, so labels avoid collisions
     std::int64_t now = 0;           // Unix seconds: overdue = open and due_at < now
 };
 

@@ -323,6 +323,7 @@ TileAnswer TileService::static_map(const StaticMapParams& params, const std::opt
     job.width = params.width;
     job.height = params.height;
     job.format = params.format;
+    job.single_image = true;
     job.snapshot = snapshot;
     job.filter = filter;
     job.radius_px = radius;
