@@ -262,8 +262,19 @@ int main(int argc, char** argv) {
             }
         }
     }
+    std::string cache_line;
+    {
+        api::Request r;
+        r.method = "GET";
+        r.path = "/metrics";
+        std::istringstream text(service.handle(r).body);
+        std::string line;
+        while (std::getline(text, line))
+            if (line.rfind("wangge_tile_cache", 0) == 0 || line.rfind("wangge_tiles_total", 0) == 0) cache_line += "  " + line + "\n";
+    }
     server.stop();
     data::revoke_token_by_name(db, spec.name);
+    std::printf("\ntile cache after the run:\n%s", cache_line.c_str());
     std::printf("\nRSS: %ld MiB at start, %ld MiB before filling the cache, %ld MiB after drawing %.0f MiB of distinct "
                 "@2x tiles; peak %ld MiB; cache budget %zu MiB\n",
                 rss_start / 1024, before_fill / 1024, rss_kb("VmRSS:") / 1024, static_cast<double>(rendered) / (1 << 20),
