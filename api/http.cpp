@@ -56,9 +56,13 @@ Match Router::match(const std::string& method, const std::string& path) const {
         bool ok = true;
         for (std::size_t k = 0; k < pattern.size() && ok; ++k) {
             const auto& p = pattern[k];
-            if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-                if (segments[k].empty()) ok = false;
-                else params[p.substr(1, p.size() - 2)] = segments[k];
+            const auto close = p.find('}');
+            if (p.size() > 2 && p.front() == '{' && close != std::string::npos) {
+                // "{y}" or "{y}.png": a non-empty value, then the literal suffix.
+                const auto suffix = std::string_view(p).substr(close + 1);
+                const auto& seg = segments[k];
+                if (seg.size() <= suffix.size() || seg.compare(seg.size() - suffix.size(), suffix.size(), suffix) != 0) ok = false;
+                else params[p.substr(1, close - 1)] = seg.substr(0, seg.size() - suffix.size());
             } else {
                 ok = p == segments[k];
             }

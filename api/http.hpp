@@ -48,7 +48,7 @@ enum class Access { open, token };
 
 struct Route {
     std::string method;
-    std::string pattern;  // "/api/v1/towns/{town}/grids"
+    std::string pattern;  // "/api/v1/towns/{town}/grids"; a segment may end in a literal: "{y}.png"
     Access access;
     std::vector<std::string> query_keys;  // allowed query parameters; others are a 400
     Handler handler;

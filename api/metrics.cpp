@@ -34,6 +34,7 @@ std::string Metrics::render(const std::string& extra) const {
             << "wangge_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count << '\n';
     }
     out << extra;
+    for (const auto& source : m_sources) out << source();
     return out.str();
 }
 

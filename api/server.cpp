@@ -6,6 +6,8 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
@@ -68,9 +70,26 @@ private:
     std::vector<std::thread> m_threads;
 };
 
+// Pistache 0.0.5 writes only typed headers into a response; Raw ones added with addRaw
+// are silently dropped (ETag, Allow, Cache-Control never reached a client). A header
+// type whose name is chosen at run time carries them instead.
+class NamedHeader : public Http::Header::Header {
+public:
+    NamedHeader(std::string name, std::string value) : m_name(std::move(name)), m_value(std::move(value)) {}
+    const char* name() const override { return m_name.c_str(); }
+    void write(std::ostream& os) const override { os << m_value; }
+#ifdef SAFE_HEADER_CAST
+    uint64_t hash() const override { return Http::Header::detail::hash(m_name.c_str()); }
+#endif
+
+private:
+    std::string m_name;
+    std::string m_value;
+};
+
 void send(Http::ResponseWriter& writer, const Response& out) {
     try {
-        for (const auto& [name, value] : out.headers) writer.headers().addRaw(Http::Header::Raw(name, value));
+        for (const auto& [name, value] : out.headers) writer.headers().add(std::make_shared<NamedHeader>(name, value));
         // Pistache writes Content-Type from the MediaType given to send(); a raw
         // Content-Type header would be dropped.
         writer.send(static_cast<Http::Code>(out.status), out.body, Http::Mime::MediaType::fromString(out.content_type));
@@ -143,6 +162,11 @@ struct ServerState {
     std::unique_ptr<Http::Endpoint> endpoint;
 };
 }  // namespace detail
+
+void tune_allocator_for_serving() noexcept {
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+}
 
 HttpServer::HttpServer(Service& service, const std::string& listen, int threads) {
     const auto colon = listen.rfind(':');

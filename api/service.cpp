@@ -1,9 +1,12 @@
 #include "api/service.hpp"
 
+#include "api/routes_tiles.hpp"
+
 #include "core/error.hpp"
 #include "data/db.hpp"
 #include "data/reports.hpp"
 #include "data/token_store.hpp"
+#include "tiles/tile_service.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,11 +26,14 @@ Response problem_of(const Error& e) {
 }  // namespace
 
 Service::Service(data::Database& db, ServiceOptions options)
-    : m_db(db), m_options(options), m_reports(std::make_unique<data::ReportDesk>(db)) {
+    : m_db(db), m_options(options), m_reports(std::make_unique<data::ReportDesk>(db)),
+      m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{options.tile_cache_bytes, options.render_threads})) {
     add_service_routes(m_router, db, m_metrics, *m_reports);
     add_town_routes(m_router, db);
     add_report_routes(m_router, *m_reports);
     add_grid_routes(m_router, db, *m_reports);
+    add_tile_routes(m_router, *m_tiles);
+    m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
 }
 
 Service::~Service() = default;
@@ -39,6 +45,10 @@ Principal Service::authenticate(const Request& request) {
         if (h->size() <= prefix.size() || h->compare(0, prefix.size(), prefix) != 0)
             throw Error(ErrorCode::unauthorized, "the Authorization header must be 'Bearer <token>'");
         token = h->substr(prefix.size());
+    } else if (auto query_token = request.param("access_token"); query_token && request.path.starts_with("/tiles/")) {
+        // API.md: tile and TileJSON requests may carry the token in the query, since map
+        // clients cannot always set headers.
+        token = *query_token;
     } else {
         throw Error(ErrorCode::unauthorized, "this resource needs a token: Authorization: Bearer <token>");
     }

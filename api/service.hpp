@@ -12,11 +12,16 @@ namespace wangge::data {
 class Database;
 class ReportDesk;
 }
+namespace wangge::tiles {
+class TileService;
+}
 
 namespace wangge::api {
 
 struct ServiceOptions {
     std::size_t max_body_bytes = 64u << 20;
+    std::size_t tile_cache_bytes = 256u << 20;  // in-memory tile cache budget
+    std::size_t render_threads = 0;             // Mapnik render threads; 0: one per core
 };
 
 class Service {
@@ -25,6 +30,8 @@ public:
     ~Service();
 
     data::ReportDesk& reports() noexcept { return *m_reports; }
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
 
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
@@ -40,6 +47,7 @@ private:
     std::unique_ptr<data::ReportDesk> m_reports;
     Router m_router;
     Metrics m_metrics;
+    std::unique_ptr<tiles::TileService> m_tiles;
 };
 
 // Route groups, one file each.

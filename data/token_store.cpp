@@ -99,7 +99,7 @@ std::optional<Principal> authenticate(Database& db, const std::string& token) {
     if (token.size() != 43 || token.rfind("wg_", 0) != 0) return std::nullopt;
     std::optional<Principal> out;
     db.run([&](pqxx::connection_base& c) {
-        pqxx::read_transaction tx(c);
+        pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips on every request
         auto res = tx.exec_params(
             "SELECT name, role, towns, platform, worker FROM api_tokens WHERE sha256 = $1 AND revoked_at IS NULL",
             sha256_hex(token));

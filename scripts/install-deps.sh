@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libgeos-dev libproj-dev proj-bin proj-data libgdal-dev gdal-bin
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libpqxx-dev libpq-dev
-  libmapnik-dev mapnik-utils fonts-noto-cjk
+  libmapnik-dev mapnik-utils fonts-noto-cjk libcairo2-dev libpng-dev
   libpistache-dev nlohmann-json3-dev libcli11-dev libxlsxwriter-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zip unzip curl

@@ -19,6 +19,7 @@ namespace {
 using namespace wangge;
 
 int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool) {
+    api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
     api::Service service(db);
     api::HttpServer server(service, listen, threads);

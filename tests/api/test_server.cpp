@@ -71,6 +71,10 @@ TEST(HttpServer, ServesTheApiOverRealSockets) {
     ASSERT_EQ(at.status, 200) << at.body;
     EXPECT_EQ(nlohmann::json::parse(at.body).at("features").size(), 41u);
 
+    // Headers a handler sets reach the client (Pistache 0.0.5 drops raw ones).
+    auto grid = fetch(base + "/api/v1/grids/tashi-001", token);
+    EXPECT_NE(grid.headers.find("ETag: \""), std::string::npos) << grid.headers;
+
     auto missing = fetch(base + "/api/v1/grids/none", token);
     EXPECT_EQ(missing.status, 404);
     EXPECT_NE(missing.headers.find("Content-Type: application/problem+json"), std::string::npos) << missing.headers;

@@ -1,0 +1,42 @@
+#pragma once
+// Parsers of the tile routes, apart from the handlers so tests can call them directly
+// (STYLE.md: parser tests apart from algorithm tests). No Mapnik, no Pistache.
+
+#include "api/http.hpp"
+#include "tiles/params.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wangge::tiles {
+class TileService;
+}
+
+namespace wangge::api {
+
+/// A tile coordinate: decimal digits only, at most `limit`. nullopt otherwise.
+std::optional<std::uint32_t> parse_tile_number(std::string_view text, std::uint32_t limit);
+
+/// The filters of every layer: town, from, to, platform, category, status (comma lists
+/// for the last three). @throws Error(bad_request) naming the field; Error(forbidden)
+/// for a town the token does not cover
+tiles::ReportFilter parse_report_filter(const Request& request, const Principal& caller,
+                                        const std::function<bool(const std::string&)>& is_category);
+
+/// @throws Error(not_found) unknown layer; Error(bad_request) bad z/x/y or filter
+tiles::TileParams parse_tile_params(const Context& ctx, bool retina,
+                                    const std::function<bool(const std::string&)>& is_category);
+
+/// @throws Error(bad_request) bad layers, size, format, bbox or filter
+tiles::StaticMapParams parse_static_map_params(const Context& ctx,
+                                               const std::function<bool(const std::string&)>& is_category);
+
+void add_tile_routes(Router& router, tiles::TileService& tiles);
+
+/// Prometheus text: tiles rendered, served from the cache, 304s, cache size and budget.
+std::string tile_metrics(const tiles::TileService& tiles);
+
+}  // namespace wangge::api

@@ -1,0 +1,328 @@
+#include "tiles/renderer.hpp"
+
+#include "core/domain.hpp"
+#include "core/embedded.hpp"
+#include "core/error.hpp"
+#include "tiles/heatmap.hpp"
+
+#include <mapnik/agg_renderer.hpp>
+#include <mapnik/cairo/cairo_context.hpp>
+#include <mapnik/cairo/cairo_renderer.hpp>
+#include <mapnik/datasource_cache.hpp>
+#include <mapnik/feature.hpp>
+#include <mapnik/feature_factory.hpp>
+#include <mapnik/font_engine_freetype.hpp>
+#include <mapnik/image.hpp>
+#include <mapnik/image_util.hpp>
+#include <mapnik/layer.hpp>
+#include <mapnik/load_map.hpp>
+#include <mapnik/map.hpp>
+#include <mapnik/memory_datasource.hpp>
+#include <mapnik/raster.hpp>
+#include <mapnik/unicode.hpp>
+#include <mapnik/wkb.hpp>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace wangge {
+extern const std::vector<EmbeddedFile> k_tile_styles;
+}
+
+namespace wangge::tiles {
+
+namespace {
+
+// Draw order, bottom first: fills, density, outlines and labels, points on top.
+constexpr std::array<std::string_view, 4> k_style_order{"hotspots.xml", "heatmap.xml", "grids.xml", "reports.xml"};
+
+
+std::mutex& mapnik_setup_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+// STACK.md: register plugins and fonts once; build Maps under a lock.
+void register_mapnik_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mapnik::datasource_cache::instance().register_datasources(WANGGE_MAPNIK_PLUGINS);
+        mapnik::freetype_engine::register_fonts(WANGGE_FONT_DIR, true);
+    });
+}
+
+mapnik::Map build_map() {
+    std::lock_guard lock(mapnik_setup_mutex());
+    register_mapnik_once();
+    mapnik::Map map(256, 256, "epsg:3857");
+    for (auto name : k_style_order) {
+        auto it = std::find_if(k_tile_styles.begin(), k_tile_styles.end(),
+                               [&](const EmbeddedFile& f) { return f.name == name; });
+        if (it == k_tile_styles.end()) throw Error(ErrorCode::internal, "tile style missing: " + std::string(name));
+        mapnik::load_map_string(map, std::string(it->content), true);
+    }
+    return map;
+}
+
+mapnik::box2d<double> to_mapnik(const Box& b) { return {b.minx, b.miny, b.maxx, b.maxy}; }
+
+std::shared_ptr<mapnik::memory_datasource> new_datasource() {
+    mapnik::parameters params;
+    params["type"] = "memory";
+    return std::make_shared<mapnik::memory_datasource>(params);
+}
+
+bool wants(const RenderJob& job, Layer layer) {
+    return std::find(job.layers.begin(), job.layers.end(), layer) != job.layers.end();
+}
+
+class Drawer {
+public:
+    explicit Drawer(const RenderJob& job) : m_job(job), m_px(job.box.width() / job.width) {}
+
+    std::shared_ptr<mapnik::memory_datasource> grids(bool labels, bool with_bins) {
+        auto ds = new_datasource();
+        auto ctx = std::make_shared<mapnik::context_type>();
+        ctx->push("name");
+        ctx->push("bin");
+        const Box reach = m_job.box.expanded(k_label_reach_px * m_job.scale_factor * m_px);
+        mapnik::value_integer id = 1;
+        for (const auto& [key, bucket] : m_job.snapshot->buckets) {
+            const auto& g = bucket->grid;
+            if (!g || !m_job.filter.covers_town(key.first)) continue;
+            if (labels) {
+                if (!reach.contains(g->label_x, g->label_y)) continue;
+                auto f = mapnik::feature_factory::create(ctx, id++);
+                f->put("name", m_transcoder.transcode(g->name.c_str()));
+                f->set_geometry(mapnik::geometry::point<double>(g->label_x, g->label_y));
+                ds->push(f);
+                continue;
+            }
+            if (!g->bbox.intersects(reach)) continue;
+            auto f = mapnik::feature_factory::create(ctx, id++);
+            f->set_geometry(mapnik::geometry_utils::from_wkb(g->wkb.data(), g->wkb.size(), mapnik::wkbGeneric));
+            if (with_bins) {
+                int bin = 0;
+                if (m_job.hotspot_bins)
+                    if (auto it = m_job.hotspot_bins->find(key); it != m_job.hotspot_bins->end()) bin = it->second;
+                f->put("bin", mapnik::value_integer(bin));
+            }
+            ds->push(f);
+        }
+        return ds;
+    }
+
+    // One marker per pixel and look (platform × state), and one multipoint feature per
+    // look: a dense cluster at low zoom would otherwise be hundreds of thousands of
+    // identical markers on top of each other, each a Mapnik feature. Features go in
+    // the order done, open, overdue, so overdue markers are drawn last, on top.
+    std::shared_ptr<mapnik::memory_datasource> reports() {
+        auto ds = new_datasource();
+        auto ctx = std::make_shared<mapnik::context_type>();
+        ctx->push("platform");
+        ctx->push("state");
+        const Box reach = m_job.box.expanded(k_marker_reach_px * m_job.scale_factor * m_px);
+        const auto cols = static_cast<std::size_t>(std::ceil(reach.width() / m_px)) + 1;
+        const auto rows = static_cast<std::size_t>(std::ceil(reach.height() / m_px)) + 1;
+        std::vector<std::uint16_t> seen(cols * rows, 0);  // a bit per look
+        constexpr std::size_t k_looks = 12;
+        std::array<mapnik::geometry::multi_point<double>, k_looks> looks;  // index state * 4 + platform
+        m_job.snapshot->for_each_point(m_job.filter, reach, [&](const ReportPoint& p) {
+            const std::size_t state = !p.open() ? 0 : (p.due_at < m_job.now ? 2 : 1);
+            const std::size_t look = state * 4 + p.platform % 4;
+            const auto ix = std::min(cols - 1, static_cast<std::size_t>((p.x - reach.minx) / m_px));
+            const auto iy = std::min(rows - 1, static_cast<std::size_t>((reach.maxy - p.y) / m_px));
+            auto& bits = seen[iy * cols + ix];
+            if (bits & (1u << look)) return;
+            bits = static_cast<std::uint16_t>(bits | (1u << look));
+            looks[look].emplace_back(p.x, p.y);
+        });
+        static const std::array<const char*, 3> k_state{"done", "open", "overdue"};
+        mapnik::value_integer id = 1;
+        for (std::size_t look = 0; look < k_looks; ++look) {
+            if (looks[look].empty()) continue;
+            auto f = mapnik::feature_factory::create(ctx, id++);
+            f->put("platform", m_transcoder.transcode(std::string(k_platforms[look % 4]).c_str()));
+            f->put("state", m_transcoder.transcode(k_state[look / 4]));
+            f->set_geometry(std::move(looks[look]));
+            ds->push(f);
+        }
+        return ds;
+    }
+
+    std::shared_ptr<mapnik::memory_datasource> heatmap() {
+        const auto density =
+            kernel_density(*m_job.snapshot, m_job.filter, m_job.box, m_job.width, m_job.height, m_job.radius_px);
+        mapnik::image_gray32f image(m_job.width, m_job.height);
+        const float scale = static_cast<float>(1.0 / m_job.heat_max);
+        for (int y = 0; y < m_job.height; ++y)
+            for (int x = 0; x < m_job.width; ++x)
+                image(static_cast<std::size_t>(x), static_cast<std::size_t>(y)) =
+                    density.values[static_cast<std::size_t>(y) * static_cast<std::size_t>(m_job.width) +
+                                   static_cast<std::size_t>(x)] * scale;
+        auto ds = new_datasource();
+        auto ctx = std::make_shared<mapnik::context_type>();
+        auto f = mapnik::feature_factory::create(ctx, 1);
+        f->set_raster(std::make_shared<mapnik::raster>(to_mapnik(m_job.box), std::move(image), 1.0));
+        ds->push(f);
+        // STACK.md: without the envelope a raster layer renders empty, silently.
+        ds->set_envelope(to_mapnik(m_job.box));
+        return ds;
+    }
+
+private:
+    const RenderJob& m_job;
+    double m_px;
+    mapnik::transcoder m_transcoder{"utf-8"};
+};
+
+cairo_status_t append_to_string(void* closure, const unsigned char* data, unsigned int length) {
+    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+std::string draw(mapnik::Map& map, const RenderJob& job) {
+    Drawer drawer(job);
+    map.resize(static_cast<unsigned>(job.width), static_cast<unsigned>(job.height));
+    map.set_buffer_size(static_cast<int>(k_label_reach_px * job.scale_factor));
+    for (auto& layer : map.layers()) {
+        const auto& name = layer.name();
+        std::shared_ptr<mapnik::memory_datasource> ds;
+        if (name == "grids" && wants(job, Layer::grids)) ds = drawer.grids(false, false);
+        else if (name == "grid-labels" && wants(job, Layer::grids) && job.labels && !job.single_image)
+            ds = drawer.grids(true, false);
+        else if (name == "grid-labels-single" && wants(job, Layer::grids) && job.labels && job.single_image)
+            ds = drawer.grids(true, false);
+        else if (name == "hotspots" && wants(job, Layer::hotspots)) ds = drawer.grids(false, true);
+        else if (name == "reports" && wants(job, Layer::reports)) ds = drawer.reports();
+        else if (name == "heatmap" && wants(job, Layer::heatmap)) ds = drawer.heatmap();
+        layer.set_active(ds != nullptr);
+        layer.set_datasource(ds);
+    }
+    map.zoom_to_box(to_mapnik(job.box));
+
+    if (job.format == ImageFormat::png) {
+        mapnik::image_rgba8 image(job.width, job.height);
+        mapnik::agg_renderer<mapnik::image_rgba8> renderer(map, image, job.scale_factor);
+        renderer.apply();
+        return mapnik::save_to_string(image, "png32:z=1");
+    }
+    std::string out;
+    const auto create = job.format == ImageFormat::pdf ? cairo_pdf_surface_create_for_stream : cairo_svg_surface_create_for_stream;
+    mapnik::cairo_surface_ptr surface(create(append_to_string, &out, job.width, job.height), mapnik::cairo_surface_closer());
+    if (cairo_surface_status(&*surface) != CAIRO_STATUS_SUCCESS) throw Error(ErrorCode::internal, "cairo: cannot create a surface");
+    {
+        auto context = mapnik::create_context(surface);
+        mapnik::cairo_renderer<mapnik::cairo_ptr> renderer(map, context, job.scale_factor);
+        renderer.apply();
+    }
+    cairo_surface_finish(&*surface);
+    return out;
+}
+
+struct Task {
+    const RenderJob* job;
+    std::promise<std::string> result;
+};
+
+}  // namespace
+
+namespace detail {
+struct RenderPoolState {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Task*> queue;
+    bool stopping = false;
+    std::vector<std::thread> threads;
+    std::string start_error;
+    std::size_t started = 0;
+    std::condition_variable started_cv;
+
+    void run() {
+        std::optional<mapnik::Map> map;
+        try {
+            map.emplace(build_map());
+        } catch (const std::exception& e) {
+            std::lock_guard lock(mutex);
+            start_error = e.what();
+        }
+        {
+            std::lock_guard lock(mutex);
+            ++started;
+        }
+        started_cv.notify_all();
+        if (!map) return;
+        for (;;) {
+            Task* task = nullptr;
+            {
+                std::unique_lock lock(mutex);
+                cv.wait(lock, [&] { return stopping || !queue.empty(); });
+                if (queue.empty()) return;
+                task = queue.front();
+                queue.pop_front();
+            }
+            try {
+                task->result.set_value(draw(*map, *task->job));
+            } catch (...) {
+                task->result.set_exception(std::current_exception());
+            }
+        }
+    }
+};
+}  // namespace detail
+
+RenderPool::RenderPool(std::size_t threads) : m_state(std::make_unique<detail::RenderPoolState>()) {
+    threads = std::max<std::size_t>(1, threads);
+    for (std::size_t i = 0; i < threads; ++i) m_state->threads.emplace_back([s = m_state.get()] { s->run(); });
+    std::unique_lock lock(m_state->mutex);
+    m_state->started_cv.wait(lock, [&] { return m_state->started == threads; });
+    if (!m_state->start_error.empty()) {
+        const std::string why = m_state->start_error;
+        m_state->stopping = true;
+        lock.unlock();
+        m_state->cv.notify_all();
+        for (auto& t : m_state->threads) t.join();
+        throw Error(ErrorCode::internal, "the map styles failed to load: " + why);
+    }
+}
+
+RenderPool::~RenderPool() {
+    if (!m_state) return;
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->stopping = true;
+    }
+    m_state->cv.notify_all();
+    for (auto& t : m_state->threads)
+        if (t.joinable()) t.join();
+}
+
+std::size_t RenderPool::threads() const noexcept { return m_state->threads.size(); }
+
+std::string RenderPool::render(const RenderJob& job) {
+    Task task{&job, {}};
+    auto future = task.result.get_future();
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->queue.push_back(&task);
+    }
+    m_state->cv.notify_one();
+    try {
+        return future.get();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        // mod_tile's rule: library failures are caught around render() and translated.
+        std::cerr << "error: mapnik: " << e.what() << '\n';
+        throw Error(ErrorCode::internal, "the map could not be drawn");
+    }
+}
+
+}  // namespace wangge::tiles
