@@ -24,6 +24,7 @@ Response problem_of(const Error& e) {
 Service::Service(data::Database& db, ServiceOptions options) : m_db(db), m_options(options) {
     add_service_routes(m_router, db, m_metrics);
     add_town_routes(m_router, db);
+    add_analytics_routes(m_router, db, m_options.meeting_maps);
 }
 
 Principal Service::authenticate(const Request& request) {

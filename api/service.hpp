@@ -5,6 +5,7 @@
 
 #include "api/http.hpp"
 #include "api/metrics.hpp"
+#include "analytics/meeting.hpp"
 
 namespace wangge::data {
 class Database;
@@ -14,6 +15,9 @@ namespace wangge::api {
 
 struct ServiceOptions {
     std::size_t max_body_bytes = 64u << 20;
+    /// The static maps of the meeting pack (the tiles issue provides one); empty: the
+    /// pack is built without maps and says so.
+    analytics::MapRenderer meeting_maps;
 };
 
 class Service {
@@ -38,5 +42,6 @@ private:
 // Route groups, one file each.
 void add_service_routes(Router& router, data::Database& db, Metrics& metrics);
 void add_town_routes(Router& router, data::Database& db);
+void add_analytics_routes(Router& router, data::Database& db, analytics::MapRenderer maps);
 
 }  // namespace wangge::api
