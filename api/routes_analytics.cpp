@@ -5,6 +5,7 @@
 #include "api/service.hpp"
 #include "core/error.hpp"
 #include "data/analytics_store.hpp"
+#include "data/analytics_store_cache.hpp"
 #include "data/town_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -120,12 +121,12 @@ json meeting_json(const analytics::MeetingPack& p) {
 
 }  // namespace
 
-void add_analytics_routes(Router& router, data::Database& db, analytics::MapRenderer maps) {
+void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps) {
     router.add({"GET", "/api/v1/analytics/completion", Access::token, {"town", "from", "to", "by", "as_of"},
-                [&db](Context& ctx) {
+                [&db, cache](Context& ctx) {
                     const auto params = parse_completion_params(ctx.request.query, now_seconds());
                     require_reader(ctx, params.town);
-                    const auto answer = data::completion_report(db, params);
+                    const auto answer = data::completion_report(db, params, cache);
                     json rows = json::array();
                     for (const auto& r : answer.rows) {
                         json row = indicators_json(r.values);
@@ -191,11 +192,11 @@ void add_analytics_routes(Router& router, data::Database& db, analytics::MapRend
                     return Response::json(200, json{{"months", report.months}, {"grids", grids}}.dump());
                 }});
 
-    router.add({"GET", "/api/v1/meetings/{town}/{month}", Access::token, {"f", "as_of"}, [&db, maps](Context& ctx) {
+    router.add({"GET", "/api/v1/meetings/{town}/{month}", Access::token, {"f", "as_of"}, [&db, cache, maps](Context& ctx) {
                     const auto params =
                         parse_meeting_params(ctx.path.at("town"), ctx.path.at("month"), ctx.request.query, ctx.request.header("accept"));
                     require_reader(ctx, params.town);
-                    const auto pack = data::meeting_pack(db, params, maps);
+                    const auto pack = data::meeting_pack(db, params, maps, cache);
                     Response r;
                     switch (params.format) {
                     case analytics::MeetingFormat::json: return Response::json(200, meeting_json(pack).dump());

@@ -1,6 +1,7 @@
 #include "api/service.hpp"
 
 #include "core/error.hpp"
+#include "data/analytics_store_cache.hpp"
 #include "data/db.hpp"
 #include "data/token_store.hpp"
 
@@ -21,11 +22,15 @@ Response problem_of(const Error& e) {
 
 }  // namespace
 
-Service::Service(data::Database& db, ServiceOptions options) : m_db(db), m_options(options) {
+Service::Service(data::Database& db, ServiceOptions options)
+    : m_db(db), m_options(std::move(options)),
+      m_report_cache(m_options.analytics_cache ? std::make_unique<data::ReportCache>(db) : nullptr) {
     add_service_routes(m_router, db, m_metrics);
     add_town_routes(m_router, db);
-    add_analytics_routes(m_router, db, m_options.meeting_maps);
+    add_analytics_routes(m_router, db, m_report_cache.get(), m_options.meeting_maps);
 }
+
+Service::~Service() = default;
 
 Principal Service::authenticate(const Request& request) {
     std::string token;

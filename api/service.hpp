@@ -7,8 +7,11 @@
 #include "api/metrics.hpp"
 #include "analytics/meeting.hpp"
 
+#include <memory>
+
 namespace wangge::data {
 class Database;
+class ReportCache;
 }
 
 namespace wangge::api {
@@ -18,11 +21,17 @@ struct ServiceOptions {
     /// The static maps of the meeting pack (the tiles issue provides one); empty: the
     /// pack is built without maps and says so.
     analytics::MapRenderer meeting_maps;
+    /// Completion and meeting packs from an in-process copy of the reports (kept fresh
+    /// through report_changes) instead of SQL per request.
+    bool analytics_cache = true;
 };
 
 class Service {
 public:
     explicit Service(data::Database& db, ServiceOptions options = {});
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
 
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
@@ -35,6 +44,7 @@ private:
 
     data::Database& m_db;
     ServiceOptions m_options;
+    std::unique_ptr<data::ReportCache> m_report_cache;  // null when options.analytics_cache is off
     Router m_router;
     Metrics m_metrics;
 };
@@ -42,6 +52,6 @@ private:
 // Route groups, one file each.
 void add_service_routes(Router& router, data::Database& db, Metrics& metrics);
 void add_town_routes(Router& router, data::Database& db);
-void add_analytics_routes(Router& router, data::Database& db, analytics::MapRenderer maps);
+void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps);
 
 }  // namespace wangge::api

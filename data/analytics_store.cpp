@@ -2,6 +2,7 @@
 
 #include "core/domain.hpp"
 #include "core/error.hpp"
+#include "data/analytics_store_cache.hpp"
 #include "data/db.hpp"
 #include "data/town_store.hpp"
 
@@ -219,9 +220,10 @@ SELECT grid, to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count
     return cube;
 }
 
-CompletionAnswer completion_report(Database& db, const analytics::CompletionParams& p) {
+CompletionAnswer completion_report(Database& db, const analytics::CompletionParams& p, ReportCache* cache) {
     CompletionAnswer out;
-    const auto facts = load_facts(db, {p.town, p.from, p.to, p.as_of, false});
+    const HistoryQuery query{p.town, p.from, p.to, p.as_of, false};
+    const auto facts = cache ? cache->facts(query) : load_facts(db, query);
     std::vector<std::string> keys;
     switch (p.by) {
     case analytics::CompletionBy::grid: {
@@ -260,7 +262,8 @@ analytics::TrendReport trend_report(Database& db, const analytics::TrendParams& 
     return analytics::trend_report(grids.ids, cube, grids.neighbours, analytics::month_labels(p.end, p.months));
 }
 
-analytics::MeetingPack meeting_pack(Database& db, const analytics::MeetingParams& p, const analytics::MapRenderer& maps) {
+analytics::MeetingPack meeting_pack(Database& db, const analytics::MeetingParams& p, const analytics::MapRenderer& maps,
+                                    ReportCache* cache) {
     const auto town = find_town_record(db, p.town);
     if (!town) throw Error(ErrorCode::not_found, "no town " + p.town);
     const Timestamp month_end = shanghai_month_start(p.month + months{1});
@@ -269,7 +272,8 @@ analytics::MeetingPack meeting_pack(Database& db, const analytics::MeetingParams
     in.town_name = town->name;
     in.month = p.month;
     in.as_of = p.as_of ? *p.as_of : std::min(month_end, now_seconds());
-    in.facts = load_facts(db, {p.town, shanghai_month_start(p.month - months{1}), month_end, in.as_of, true});
+    const HistoryQuery query{p.town, shanghai_month_start(p.month - months{1}), month_end, in.as_of, true};
+    in.facts = cache ? cache->facts(query) : load_facts(db, query);
     const auto grids = load_grid_set(db, p.town, analytics::Contiguity::queen);
     for (std::size_t i = 0; i < grids.ids.size(); ++i) in.grid_names[grids.ids[i]] = grids.names[i];
     in.category_names = category_names(db);

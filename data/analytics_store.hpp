@@ -16,6 +16,7 @@
 namespace wangge::data {
 
 class Database;
+class ReportCache;
 
 /// Which report histories to load. Town "all" (or empty) means every town.
 struct HistoryQuery {
@@ -64,15 +65,18 @@ struct CompletionAnswer {
     std::map<std::string, std::string> names;  // key → 名称 (grid, category, worker, town, platform)
 };
 
+/// Facts from `cache` when given (analytics_store_cache.hpp), else straight from SQL.
 /// @throws Error(database_unavailable) / Error(internal) as Database::run
-CompletionAnswer completion_report(Database& db, const analytics::CompletionParams& params);
+CompletionAnswer completion_report(Database& db, const analytics::CompletionParams& params,
+                                   ReportCache* cache = nullptr);
 
 analytics::HotspotReport hotspot_report(Database& db, const analytics::HotspotParams& params);
 
 analytics::TrendReport trend_report(Database& db, const analytics::TrendParams& params);
 
-/// The meeting pack of a town and month; maps through `maps` (may be empty).
+/// The meeting pack of a town and month; maps through `maps` (may be empty); facts from
+/// `cache` when given.
 analytics::MeetingPack meeting_pack(Database& db, const analytics::MeetingParams& params,
-                                    const analytics::MapRenderer& maps);
+                                    const analytics::MapRenderer& maps, ReportCache* cache = nullptr);
 
 }  // namespace wangge::data
