@@ -146,11 +146,11 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                 }});
 
     router.add({"GET", "/api/v1/analytics/hotspots", Access::token,
-                {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db](Context& ctx) {
+                {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db, cache](Context& ctx) {
                     const auto params = parse_hotspot_params(ctx.request.query);
                     require_reader(ctx, params.town);
                     require_category(db, params.category);
-                    const auto report = data::hotspot_report(db, params);
+                    const auto report = data::hotspot_report(db, params, cache);
                     json grids = json::array();
                     for (const auto& g : report.grids) {
                         grids.push_back({{"grid", g.grid},
@@ -172,11 +172,11 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                 }});
 
     router.add({"GET", "/api/v1/analytics/trends", Access::token,
-                {"town", "end", "months", "platform", "category", "weights"}, [&db](Context& ctx) {
+                {"town", "end", "months", "platform", "category", "weights"}, [&db, cache](Context& ctx) {
                     const auto params = parse_trend_params(ctx.request.query, now_seconds());
                     require_reader(ctx, params.town);
                     require_category(db, params.category);
-                    const auto report = data::trend_report(db, params);
+                    const auto report = data::trend_report(db, params, cache);
                     json grids = json::array();
                     for (const auto& g : report.grids) {
                         json counts = json::array(), change = json::array();

@@ -168,10 +168,17 @@ SELECT a.id, b.id FROM g a JOIN g b ON a.id < b.id AND ST_DWithin(a.m, b.m, 0.5)
 
 std::vector<double> load_grid_counts(Database& db, const GridSet& grids, const std::string& town, Timestamp from,
                                      Timestamp to, const std::optional<std::string>& platform,
-                                     const std::optional<std::string>& category) {
+                                     const std::optional<std::string>& category, ReportCache* cache) {
     std::unordered_map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < grids.ids.size(); ++i) index[grids.ids[i]] = i;
     std::vector<double> out(grids.ids.size(), 0.0);
+    if (cache) {
+        for (const auto& [grid, counts] : cache->count_by_grid(town, {from, to}, platform, category)) {
+            auto it = index.find(grid);
+            if (it != index.end()) out[it->second] = counts.front();
+        }
+        return out;
+    }
     db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
         const auto res = tx.exec_params(R"sql(
@@ -192,7 +199,7 @@ SELECT grid, count(*) FROM reports
 
 analytics::SpaceTimeCube load_monthly_counts(Database& db, const GridSet& grids, const std::string& town,
                                              year_month end, int months, const std::optional<std::string>& platform,
-                                             const std::optional<std::string>& category) {
+                                             const std::optional<std::string>& category, ReportCache* cache) {
     std::unordered_map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < grids.ids.size(); ++i) index[grids.ids[i]] = i;
     const auto labels = analytics::month_labels(end, months);
@@ -201,6 +208,15 @@ analytics::SpaceTimeCube load_monthly_counts(Database& db, const GridSet& grids,
     analytics::SpaceTimeCube cube(grids.ids.size(), std::vector<double>(labels.size(), 0.0));
     const Timestamp from = shanghai_month_start(end - std::chrono::months{months - 1});
     const Timestamp to = shanghai_month_start(end + std::chrono::months{1});
+    if (cache) {
+        std::vector<Timestamp> bounds;
+        for (int k = months - 1; k >= -1; --k) bounds.push_back(shanghai_month_start(end - std::chrono::months{k}));
+        for (auto& [grid, counts] : cache->count_by_grid(town, bounds, platform, category)) {
+            auto g = index.find(grid);
+            if (g != index.end()) cube[g->second] = std::move(counts);
+        }
+        return cube;
+    }
     db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
         const auto res = tx.exec_params(R"sql(
@@ -250,15 +266,17 @@ CompletionAnswer completion_report(Database& db, const analytics::CompletionPara
     return out;
 }
 
-analytics::HotspotReport hotspot_report(Database& db, const analytics::HotspotParams& p) {
+analytics::HotspotReport hotspot_report(Database& db, const analytics::HotspotParams& p, ReportCache* cache) {
     const auto grids = load_grid_set(db, p.town, p.weights);
-    const auto counts = load_grid_counts(db, grids, p.town, p.from, p.to, non_empty(p.platform), non_empty(p.category));
+    const auto counts =
+        load_grid_counts(db, grids, p.town, p.from, p.to, non_empty(p.platform), non_empty(p.category), cache);
     return analytics::hotspot_report(grids.ids, counts, grids.neighbours, p.fdr);
 }
 
-analytics::TrendReport trend_report(Database& db, const analytics::TrendParams& p) {
+analytics::TrendReport trend_report(Database& db, const analytics::TrendParams& p, ReportCache* cache) {
     const auto grids = load_grid_set(db, p.town, p.weights);
-    const auto cube = load_monthly_counts(db, grids, p.town, p.end, p.months, non_empty(p.platform), non_empty(p.category));
+    const auto cube =
+        load_monthly_counts(db, grids, p.town, p.end, p.months, non_empty(p.platform), non_empty(p.category), cache);
     return analytics::trend_report(grids.ids, cube, grids.neighbours, analytics::month_labels(p.end, p.months));
 }
 
@@ -277,7 +295,7 @@ analytics::MeetingPack meeting_pack(Database& db, const analytics::MeetingParams
     const auto grids = load_grid_set(db, p.town, analytics::Contiguity::queen);
     for (std::size_t i = 0; i < grids.ids.size(); ++i) in.grid_names[grids.ids[i]] = grids.names[i];
     in.category_names = category_names(db);
-    const auto cube = load_monthly_counts(db, grids, p.town, p.month, 12, std::nullopt, std::nullopt);
+    const auto cube = load_monthly_counts(db, grids, p.town, p.month, 12, std::nullopt, std::nullopt, cache);
     in.trends = analytics::trend_report(grids.ids, cube, grids.neighbours, analytics::month_labels(p.month, 12));
     return analytics::build_meeting_pack(in, maps);
 }

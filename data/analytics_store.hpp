@@ -50,13 +50,13 @@ GridSet load_grid_set(Database& db, const std::string& town, analytics::Contigui
 /// category; reports without a grid or in a retired grid are not counted.
 std::vector<double> load_grid_counts(Database& db, const GridSet& grids, const std::string& town, Timestamp from,
                                      Timestamp to, const std::optional<std::string>& platform,
-                                     const std::optional<std::string>& category);
+                                     const std::optional<std::string>& category, ReportCache* cache = nullptr);
 
 /// Reports per grid and Shanghai month, `months` months ending with `end`.
 analytics::SpaceTimeCube load_monthly_counts(Database& db, const GridSet& grids, const std::string& town,
                                              std::chrono::year_month end, int months,
                                              const std::optional<std::string>& platform,
-                                             const std::optional<std::string>& category);
+                                             const std::optional<std::string>& category, ReportCache* cache = nullptr);
 
 /// The completion answer: rows, the total over all rows' reports, and display names.
 struct CompletionAnswer {
@@ -70,9 +70,11 @@ struct CompletionAnswer {
 CompletionAnswer completion_report(Database& db, const analytics::CompletionParams& params,
                                    ReportCache* cache = nullptr);
 
-analytics::HotspotReport hotspot_report(Database& db, const analytics::HotspotParams& params);
+/// Counts from `cache` when given, else SQL; contiguity always from PostGIS.
+analytics::HotspotReport hotspot_report(Database& db, const analytics::HotspotParams& params,
+                                        ReportCache* cache = nullptr);
 
-analytics::TrendReport trend_report(Database& db, const analytics::TrendParams& params);
+analytics::TrendReport trend_report(Database& db, const analytics::TrendParams& params, ReportCache* cache = nullptr);
 
 /// The meeting pack of a town and month; maps through `maps` (may be empty); facts from
 /// `cache` when given.

@@ -288,6 +288,43 @@ struct ReportCache::Impl {
     }
 };
 
+std::map<std::string, std::vector<double>> ReportCache::count_by_grid(const std::string& town,
+                                                                       const std::vector<Timestamp>& bounds,
+                                                                       const std::optional<std::string>& platform,
+                                                                       const std::optional<std::string>& category) {
+    m_impl->catch_up();
+    const Impl& m = *m_impl;
+    std::shared_lock lock(m.data_mutex);
+    std::map<std::string, std::vector<double>> out;
+    if (bounds.size() < 2) return out;
+    std::vector<std::int64_t> edges;
+    for (auto t : bounds) edges.push_back(epoch(t));
+    // A filter on a string nobody has can match nothing; k_none never equals an id.
+    auto wanted = [&](const std::optional<std::string>& s) -> std::int64_t {
+        if (!s) return -1;
+        auto it = m.string_ids.find(*s);
+        return it == m.string_ids.end() ? k_none : static_cast<std::int64_t>(it->second);
+    };
+    const std::int64_t want_platform = wanted(platform), want_category = wanted(category);
+    const bool all = town.empty() || town == "all";
+    std::vector<std::vector<double>> by_grid(m.strings.size());
+    for (const auto& [code, t] : m.towns) {
+        if (!all && code != town) continue;
+        for (const auto& r : t.reports) {
+            if (r.gone || r.grid == 0 || r.reported_at < edges.front() || r.reported_at >= edges.back()) continue;
+            if (want_platform != -1 && static_cast<std::int64_t>(r.platform) != want_platform) continue;
+            if (want_category != -1 && static_cast<std::int64_t>(r.category) != want_category) continue;
+            const auto k = static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), r.reported_at) - edges.begin()) - 1;
+            auto& row = by_grid[r.grid];
+            if (row.empty()) row.assign(edges.size() - 1, 0.0);
+            row[k] += 1;
+        }
+    }
+    for (std::size_t g = 1; g < by_grid.size(); ++g)
+        if (!by_grid[g].empty()) out.emplace(m.strings[g], std::move(by_grid[g]));
+    return out;
+}
+
 ReportCache::ReportCache(Database& db) : m_impl(std::make_unique<Impl>(db)) {}
 ReportCache::~ReportCache() = default;
 

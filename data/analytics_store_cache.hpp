@@ -13,6 +13,9 @@
 #include "data/analytics_store.hpp"
 
 #include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -33,6 +36,15 @@ public:
     /// from the events). Ordered by town and id. Catches up with the database first.
     /// @throws Error(database_unavailable) / Error(internal) as Database::run
     std::vector<analytics::ReportFacts> facts(const HistoryQuery& query);
+
+    /// Reports per grid id and period, by reported_at: counts[grid][k] for reported_at in
+    /// [bounds[k], bounds[k+1]); optionally one platform or category. Reports without a
+    /// grid are left out. The answer of load_grid_counts / load_monthly_counts, from the
+    /// copy. Catches up with the database first.
+    /// @pre bounds ascending, at least two
+    std::map<std::string, std::vector<double>> count_by_grid(const std::string& town, const std::vector<Timestamp>& bounds,
+                                                             const std::optional<std::string>& platform,
+                                                             const std::optional<std::string>& category);
 
     /// Catches up with the database now (loads everything the first time).
     void refresh();

@@ -3,6 +3,7 @@
 
 #include "data/analytics_store.hpp"
 #include "data/analytics_store_cache.hpp"
+#include "data/migrate.hpp"
 #include "tests/support/test_db.hpp"
 
 #include <gtest/gtest.h>
@@ -92,4 +93,70 @@ TEST(AnalyticsStore, TheCopyCatchesUpWithNewEventsAndDeletions) {
     // And back.
     t.scalar("DELETE FROM report_events WHERE town = 'tashi' AND report = " + id + " AND actor = 'test'");
     expect_same(open_at(cache.facts(q), as_of), before);
+}
+
+TEST(AnalyticsStore, CountsPerGridFromTheCopyEqualSql) {
+    auto& db = test::demo_database().db();
+    ReportCache cache(db);
+    for (const char* town : {"chengdong", "all"}) {
+        const auto grids = load_grid_set(db, town, analytics::Contiguity::queen);
+        const std::optional<std::string> zhifa("zhifa"), none;
+        EXPECT_EQ(load_grid_counts(db, grids, town, at("2026-01-01"), at("2026-04-01"), none, none, &cache),
+                  load_grid_counts(db, grids, town, at("2026-01-01"), at("2026-04-01"), none, none));
+        EXPECT_EQ(load_grid_counts(db, grids, town, at("2026-01-01"), at("2026-04-01"), zhifa, none, &cache),
+                  load_grid_counts(db, grids, town, at("2026-01-01"), at("2026-04-01"), zhifa, none));
+        const auto end = std::chrono::year{2026} / std::chrono::month{6};
+        EXPECT_EQ(load_monthly_counts(db, grids, town, end, 12, none, std::string("hedao_baojie"), &cache),
+                  load_monthly_counts(db, grids, town, end, 12, none, std::string("hedao_baojie")));
+        EXPECT_EQ(load_monthly_counts(db, grids, town, end, 14, none, none, &cache),
+                  load_monthly_counts(db, grids, town, end, 14, none, none));
+        EXPECT_EQ(load_monthly_counts(db, grids, town, end, 3, none, std::string("no_such_code"), &cache),
+                  load_monthly_counts(db, grids, town, end, 3, none, std::string("no_such_code")));
+    }
+}
+
+// Drawn in degrees near 119.5°E 29°N, one cell s = 0.001° (≈ 97 m × 111 m):
+//
+//    C D
+//    A B | E   |  F        A B C D a 2×2 block: A–D and B–C meet at one corner only;
+//                          E is 0.3 m east of B (touching after snapping), F is 0.8 m
+//                          east of E (not touching); D and E meet at a corner 0.3 m apart.
+TEST(AnalyticsStore, QueenAndRookContiguityWithTheHalfMetreSnap) {
+    test::TestDatabase t("contiguity");
+    migrate(t.db(), data_dir());
+    const double s = 0.001, x0 = 119.5, y0 = 29.0;
+    const double gap_03 = 0.3 / 97300.0, gap_08 = 0.8 / 97300.0;  // metres → degrees of longitude at 29°N
+    auto square = [&](double x, double y, double w) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "SRID=4490;POLYGON((%.9f %.9f,%.9f %.9f,%.9f %.9f,%.9f %.9f,%.9f %.9f))", x, y, x + w, y,
+                      x + w, y + s, x, y + s, x, y);
+        return std::string(buf);
+    };
+    t.scalar("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES ('tashi', '塔石乡', 'township', '330702205', "
+             "ST_Multi(ST_MakeEnvelope(119.49, 28.99, 119.51, 29.01, 4490)))");
+    const std::vector<std::pair<const char*, std::string>> cells{
+        {"tashi-a", square(x0, y0, s)},
+        {"tashi-b", square(x0 + s, y0, s)},
+        {"tashi-c", square(x0, y0 + s, s)},
+        {"tashi-d", square(x0 + s, y0 + s, s)},
+        {"tashi-e", square(x0 + 2 * s + gap_03, y0, s)},
+        {"tashi-f", square(x0 + 3 * s + gap_03 + gap_08, y0, s)},
+    };
+    for (const auto& [id, wkt] : cells)
+        t.scalar(std::string("INSERT INTO grids (town, id, version, code, name, geom, valid_from, created_by) VALUES "
+                             "('tashi', '") + id + "', 1, '" + id + "', '" + id + "', '" + wkt + "'::geometry, now(), 'test')");
+
+    auto links = [&](analytics::Contiguity c) {
+        const auto set = load_grid_set(t.db(), "tashi", c);
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < set.ids.size(); ++i)
+            for (auto j : set.neighbours[i])
+                if (i < j) out.push_back(set.ids[i].substr(6) + set.ids[j].substr(6));
+        return out;
+    };
+    // D's lower right corner is 0.3 m from E's upper left one: a corner contact after
+    // snapping, so queen links D and E and rook does not.
+    EXPECT_EQ(links(analytics::Contiguity::queen),
+              (std::vector<std::string>{"ab", "ac", "ad", "bc", "bd", "be", "cd", "de"}));
+    EXPECT_EQ(links(analytics::Contiguity::rook), (std::vector<std::string>{"ab", "ac", "bd", "be", "cd"}));
 }
