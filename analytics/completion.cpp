@@ -14,10 +14,7 @@ using namespace std::chrono;
 
 constexpr std::array<std::string_view, 6> k_by_names{"town", "grid", "platform", "category", "worker", "month"};
 
-struct Counter {
-    Indicators values;
-    std::vector<double> hours;  // dispatch → close of closed cohort reports
-};
+using Counter = detail::CompletionCounter;
 
 bool in_period(const std::optional<Timestamp>& t, Timestamp from, Timestamp to, Timestamp as_of) {
     return t && *t >= from && *t < to && *t <= as_of;
@@ -72,12 +69,24 @@ EventKind parse_event_kind(std::string_view action) noexcept {
 
 ReportFacts history_at(const ReportHistory& h, Timestamp as_of) {
     ReportFacts f;
+    history_at(h, as_of, f);
+    return f;
+}
+
+void history_at(const ReportHistory& h, Timestamp as_of, ReportFacts& f) {
     f.id = h.id;
     f.town = h.town;
     f.grid = h.grid;
     f.platform = h.platform;
     f.category = h.category;
     f.reported_at = h.reported_at;
+    f.accepted_at.reset();
+    f.dispatched_at.reset();
+    f.due_at.reset();
+    f.closed_at.reset();
+    f.reopened = false;
+    f.supervised = false;
+    f.assignees.clear();
     for (const auto& e : h.events) {
         if (e.at > as_of) continue;  // has not happened yet at as_of
         switch (e.kind) {
@@ -102,7 +111,6 @@ ReportFacts history_at(const ReportHistory& h, Timestamp as_of) {
     }
     // A close without a dispatch (not in any cohort) is left as it is; completion()
     // only looks at closed_at for dispatched reports.
-    return f;
 }
 
 std::string_view by_name(CompletionBy by) noexcept { return k_by_names[static_cast<std::size_t>(by)]; }
@@ -113,52 +121,79 @@ std::optional<CompletionBy> parse_by(std::string_view name) noexcept {
     return std::nullopt;
 }
 
-std::vector<CompletionRow> completion(std::span<const ReportFacts> facts, Timestamp from, Timestamp to,
-                                      Timestamp as_of, CompletionBy by, std::span<const std::string> keys) {
-    std::map<std::string, Counter> rows;
-    for (const auto& k : keys) rows[k];
+CompletionAccumulator::CompletionAccumulator(Timestamp from, Timestamp to, Timestamp as_of, CompletionBy by,
+                                             std::span<const std::string> keys)
+    : m_from(from), m_to(to), m_as_of(as_of), m_by(by) {
+    for (const auto& k : keys) m_rows.try_emplace(k);
+}
+
+detail::CompletionCounter& CompletionAccumulator::row(std::string_view key) {
+    auto it = m_rows.find(key);
+    if (it == m_rows.end()) it = m_rows.emplace(std::string(key), detail::CompletionCounter{}).first;
+    return it->second;
+}
+
+void CompletionAccumulator::add(const ReportFacts& f) {
     // The keys one report counts under for a count taken at time t.
-    std::vector<std::string> scratch;
-    auto keys_of = [&](const ReportFacts& f, Timestamp t) -> const std::vector<std::string>& {
-        scratch.clear();
-        switch (by) {
-        case CompletionBy::town: scratch.push_back(f.town); break;
+    auto for_keys = [&](Timestamp t, auto&& count) {
+        switch (m_by) {
+        case CompletionBy::town: count(row(f.town)); break;
         case CompletionBy::grid:
-            if (!f.grid.empty()) scratch.push_back(f.grid);
+            if (!f.grid.empty()) count(row(f.grid));
             break;
-        case CompletionBy::platform: scratch.push_back(f.platform); break;
-        case CompletionBy::category: scratch.push_back(f.category); break;
-        case CompletionBy::worker: scratch = f.assignees; break;
-        case CompletionBy::month: scratch.push_back(shanghai_month_key(t)); break;
+        case CompletionBy::platform: count(row(f.platform)); break;
+        case CompletionBy::category: count(row(f.category)); break;
+        case CompletionBy::worker:
+            for (const auto& w : f.assignees) count(row(w));
+            break;
+        case CompletionBy::month:
+            m_month = shanghai_month_key(t);
+            count(row(m_month));
+            break;
         }
-        return scratch;
     };
-    for (const auto& f : facts) {
-        if (in_period(f.reported_at, from, to, as_of))
-            for (const auto& k : keys_of(f, f.reported_at)) ++rows[k].values.reported;
-        if (in_period(f.accepted_at, from, to, as_of))
-            for (const auto& k : keys_of(f, *f.accepted_at)) ++rows[k].values.accepted;
-        if (in_period(f.dispatched_at, from, to, as_of))
-            for (const auto& k : keys_of(f, *f.dispatched_at)) count_cohort(rows[k], f, as_of);
+    if (in_period(f.reported_at, m_from, m_to, m_as_of)) {
+        ++m_total.values.reported;
+        for_keys(f.reported_at, [](Counter& c) { ++c.values.reported; });
     }
+    if (in_period(f.accepted_at, m_from, m_to, m_as_of)) {
+        ++m_total.values.accepted;
+        for_keys(*f.accepted_at, [](Counter& c) { ++c.values.accepted; });
+    }
+    if (in_period(f.dispatched_at, m_from, m_to, m_as_of)) {
+        count_cohort(m_total, f, m_as_of);
+        for_keys(*f.dispatched_at, [&](Counter& c) { count_cohort(c, f, m_as_of); });
+    }
+}
+
+std::vector<CompletionRow> CompletionAccumulator::rows() {
     std::vector<CompletionRow> out;
-    out.reserve(rows.size());
-    for (auto& [key, counter] : rows) {
-        finish(counter);
-        out.push_back({key, counter.values});
+    out.reserve(m_rows.size());
+    for (auto& [key, counter] : m_rows) {
+        Counter c = counter;
+        finish(c);
+        out.push_back({key, c.values});
     }
     return out;
 }
 
-Indicators completion_total(std::span<const ReportFacts> facts, Timestamp from, Timestamp to, Timestamp as_of) {
-    Counter c;
-    for (const auto& f : facts) {
-        if (in_period(f.reported_at, from, to, as_of)) ++c.values.reported;
-        if (in_period(f.accepted_at, from, to, as_of)) ++c.values.accepted;
-        if (in_period(f.dispatched_at, from, to, as_of)) count_cohort(c, f, as_of);
-    }
+Indicators CompletionAccumulator::total() {
+    Counter c = m_total;
     finish(c);
     return c.values;
+}
+
+std::vector<CompletionRow> completion(std::span<const ReportFacts> facts, Timestamp from, Timestamp to,
+                                      Timestamp as_of, CompletionBy by, std::span<const std::string> keys) {
+    CompletionAccumulator acc(from, to, as_of, by, keys);
+    for (const auto& f : facts) acc.add(f);
+    return acc.rows();
+}
+
+Indicators completion_total(std::span<const ReportFacts> facts, Timestamp from, Timestamp to, Timestamp as_of) {
+    CompletionAccumulator acc(from, to, as_of, CompletionBy::town);
+    for (const auto& f : facts) acc.add(f);
+    return acc.total();
 }
 
 std::optional<double> quantile_sorted(std::span<const double> sorted, double q) noexcept {

@@ -6,6 +6,7 @@
 #include "core/time.hpp"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +65,9 @@ struct ReportFacts {
 /// leave it out).
 ReportFacts history_at(const ReportHistory& history, Timestamp as_of);
 
+/// The same into `out`, reusing its storage (for callers that fold many histories).
+void history_at(const ReportHistory& history, Timestamp as_of, ReportFacts& out);
+
 /// The rows of a completion table (API.md: by=town|grid|platform|category|worker|month).
 enum class CompletionBy : unsigned char { town, grid, platform, category, worker, month };
 
@@ -103,6 +107,37 @@ struct Indicators {
 struct CompletionRow {
     std::string key;  // town code, grid id, platform, category, worker id, or "YYYY-MM"
     Indicators values;
+};
+
+namespace detail {
+struct CompletionCounter {
+    Indicators values;
+    std::vector<double> hours;  // dispatch → close of closed cohort reports
+};
+}  // namespace detail
+
+/// Counts facts one at a time into rows keyed by `by` and a total, with the rules of
+/// completion() below, for callers that stream facts instead of holding them all.
+class CompletionAccumulator {
+public:
+    CompletionAccumulator(Timestamp from, Timestamp to, Timestamp as_of, CompletionBy by,
+                          std::span<const std::string> keys = {});
+
+    void add(const ReportFacts& facts);
+
+    /// Rows ordered by key, with rates and hours filled in.
+    std::vector<CompletionRow> rows();
+    /// Every fact as one scope.
+    Indicators total();
+
+private:
+    detail::CompletionCounter& row(std::string_view key);
+
+    Timestamp m_from, m_to, m_as_of;
+    CompletionBy m_by;
+    std::map<std::string, detail::CompletionCounter, std::less<>> m_rows;
+    detail::CompletionCounter m_total;
+    std::string m_month;  // scratch for by=month keys
 };
 
 /// Counts facts into rows keyed by `by`. Each count uses its own time: reported by

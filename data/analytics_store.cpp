@@ -239,7 +239,6 @@ SELECT grid, to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count
 CompletionAnswer completion_report(Database& db, const analytics::CompletionParams& p, ReportCache* cache) {
     CompletionAnswer out;
     const HistoryQuery query{p.town, p.from, p.to, p.as_of, false};
-    const auto facts = cache ? cache->facts(query) : load_facts(db, query);
     std::vector<std::string> keys;
     switch (p.by) {
     case analytics::CompletionBy::grid: {
@@ -261,8 +260,15 @@ CompletionAnswer completion_report(Database& db, const analytics::CompletionPara
         break;
     case analytics::CompletionBy::month: break;
     }
-    out.rows = analytics::completion(facts, p.from, p.to, p.as_of, p.by, keys);
-    out.total = analytics::completion_total(facts, p.from, p.to, p.as_of);
+    analytics::CompletionAccumulator counts(p.from, p.to, p.as_of, p.by, keys);
+    if (cache) {
+        // Streamed: a year of a big town is hundreds of thousands of facts.
+        cache->for_each_fact(query, [&](const analytics::ReportFacts& f) { counts.add(f); });
+    } else {
+        for (const auto& f : load_facts(db, query)) counts.add(f);
+    }
+    out.rows = counts.rows();
+    out.total = counts.total();
     return out;
 }
 

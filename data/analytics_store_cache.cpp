@@ -250,8 +250,8 @@ struct ReportCache::Impl {
         return q.include_open && dispatched && !closed;
     }
 
-    analytics::ReportFacts fold(const std::string& code, const Town& town, const Report& r, Timestamp as_of,
-                                analytics::ReportHistory& scratch) const {
+    void fold(const std::string& code, const Town& town, const Report& r, Timestamp as_of,
+              analytics::ReportHistory& scratch, analytics::ReportFacts& out) const {
         scratch.id = r.id;
         scratch.town = code;
         scratch.grid = strings[r.grid];
@@ -262,29 +262,32 @@ struct ReportCache::Impl {
         scratch.events.resize(r.count);
         for (std::uint32_t k = 0; k < r.count; ++k) {
             const Event& e = town.events[r.first + k];
-            auto& out = scratch.events[k];
-            out.kind = e.kind;
-            out.at = to_time(e.at);
-            out.due_at = e.due == k_none ? std::nullopt : std::optional(to_time(e.due));
-            out.assignees = assignee_lists[e.assignees];
+            auto& ev = scratch.events[k];
+            ev.kind = e.kind;
+            ev.at = to_time(e.at);
+            ev.due_at = e.due == k_none ? std::nullopt : std::optional(to_time(e.due));
+            if (e.assignees != 0 || !ev.assignees.empty()) ev.assignees = assignee_lists[e.assignees];
         }
-        return analytics::history_at(scratch, as_of);
+        analytics::history_at(scratch, as_of, out);
     }
 
-    std::vector<analytics::ReportFacts> facts(const HistoryQuery& q) const {
+    void for_each_fact(const HistoryQuery& q, const std::function<void(const analytics::ReportFacts&)>& fn) const {
         std::shared_lock lock(data_mutex);
-        std::vector<analytics::ReportFacts> out;
         analytics::ReportHistory scratch;
+        analytics::ReportFacts facts;
         const bool all = q.town.empty() || q.town == "all";
+        std::vector<const Report*> chosen;
         for (const auto& [code, town] : towns) {
             if (!all && code != q.town) continue;
-            std::vector<const Report*> chosen;
+            chosen.clear();
             for (const auto& r : town.reports)
                 if (!r.gone && selected(town, r, q)) chosen.push_back(&r);
             std::sort(chosen.begin(), chosen.end(), [](const Report* a, const Report* b) { return a->id < b->id; });
-            for (const Report* r : chosen) out.push_back(fold(code, town, *r, q.as_of, scratch));
+            for (const Report* r : chosen) {
+                fold(code, town, *r, q.as_of, scratch, facts);
+                fn(facts);
+            }
         }
-        return out;
     }
 };
 
@@ -329,8 +332,15 @@ ReportCache::ReportCache(Database& db) : m_impl(std::make_unique<Impl>(db)) {}
 ReportCache::~ReportCache() = default;
 
 std::vector<analytics::ReportFacts> ReportCache::facts(const HistoryQuery& query) {
+    std::vector<analytics::ReportFacts> out;
+    for_each_fact(query, [&](const analytics::ReportFacts& f) { out.push_back(f); });
+    return out;
+}
+
+void ReportCache::for_each_fact(const HistoryQuery& query,
+                                const std::function<void(const analytics::ReportFacts&)>& fn) {
     m_impl->catch_up();
-    return m_impl->facts(query);
+    m_impl->for_each_fact(query, fn);
 }
 
 void ReportCache::refresh() { m_impl->catch_up(); }

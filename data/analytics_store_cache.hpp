@@ -13,6 +13,7 @@
 #include "data/analytics_store.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ public:
     /// from the events). Ordered by town and id. Catches up with the database first.
     /// @throws Error(database_unavailable) / Error(internal) as Database::run
     std::vector<analytics::ReportFacts> facts(const HistoryQuery& query);
+
+    /// The same facts one at a time, without holding them all (a reused object: copy
+    /// what you keep). `fn` runs under the copy's read lock: it must not call back here.
+    void for_each_fact(const HistoryQuery& query, const std::function<void(const analytics::ReportFacts&)>& fn);
 
     /// Reports per grid id and period, by reported_at: counts[grid][k] for reported_at in
     /// [bounds[k], bounds[k+1]); optionally one platform or category. Reports without a
