@@ -30,6 +30,18 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_analytics_routes(m_router, db, m_report_cache.get(), m_options.meeting_maps);
 }
 
+void Service::start_analytics_warm_up() {
+    if (!m_report_cache || m_warm_up.joinable()) return;
+    m_warm_up = std::jthread([cache = m_report_cache.get()] {
+        try {
+            cache->refresh();
+        } catch (const std::exception& e) {
+            // The first analytics request tries again and answers the error properly.
+            std::cerr << "analytics: loading the report copy failed: " << e.what() << '\n';
+        }
+    });
+}
+
 Service::~Service() = default;
 
 Principal Service::authenticate(const Request& request) {
