@@ -17,6 +17,7 @@
 #include "data/db.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -78,14 +79,18 @@ int main(int argc, char** argv) {
     analytics::CompletionParams completion_year{town, to - std::chrono::days{365}, to, analytics::CompletionBy::grid, to};
     measure("completion by grid, 12 months, cache", 50, 3,
             [&] { return data::completion_report(db, completion_year, &cache).rows.size(); });
+    if (std::getenv("WANGGE_BENCH_ONLY_COMPLETION")) return 0;  // for profiling
 
     analytics::HotspotParams hot{town, from, to, std::nullopt, std::nullopt, analytics::Contiguity::queen, false};
-    measure("hotspots queen (one town, one month)", 100, 7, [&] { return data::hotspot_report(db, hot).grids.size(); });
+    measure("hotspots queen, one month, SQL counts (baseline)", 100, 3,
+            [&] { return data::hotspot_report(db, hot).grids.size(); });
+    measure("hotspots queen, one month, cache", 100, 7, [&] { return data::hotspot_report(db, hot, &cache).grids.size(); });
     hot.weights = analytics::Contiguity::rook;
-    measure("hotspots rook (one town, one month)", 100, 5, [&] { return data::hotspot_report(db, hot).grids.size(); });
+    measure("hotspots rook, one month, cache", 100, 5, [&] { return data::hotspot_report(db, hot, &cache).grids.size(); });
 
     analytics::TrendParams trends{town, *month, 12, std::nullopt, std::nullopt, analytics::Contiguity::queen};
-    measure("trends (one town, 12 months)", 200, 5, [&] { return data::trend_report(db, trends).grids.size(); });
+    measure("trends, 12 months, SQL counts (baseline)", 200, 3, [&] { return data::trend_report(db, trends).grids.size(); });
+    measure("trends, 12 months, cache", 200, 5, [&] { return data::trend_report(db, trends, &cache).grids.size(); });
 
     analytics::MeetingParams meeting{town, *month, std::nullopt, analytics::MeetingFormat::html};
     measure("meeting pack HTML end to end, SQL (baseline)", 2000, 1, [&] {
