@@ -31,7 +31,11 @@ bool year_ok(Timestamp t) {
 }
 
 // An instant: RFC 3339, a Shanghai date, or a Shanghai month (its first instant).
-Timestamp instant(const std::string& text, const char* field) {
+Timestamp instant(const std::string& raw, const char* field) {
+    // An unencoded '+' in a query string arrives as a space: "…T12:00:00 08:00" can only
+    // mean the offset +08:00.
+    std::string text = raw;
+    if (text.size() > 19 && text[text.size() - 6] == ' ') text[text.size() - 6] = '+';
     std::optional<Timestamp> t = parse_instant(text);
     if (!t) {
         if (auto ym = parse_year_month(text)) t = shanghai_month_start(*ym);

@@ -133,19 +133,27 @@ std::vector<analytics::ReportFacts> load_facts(Database& db, const HistoryQuery&
     return out;
 }
 
-GridSet load_grid_set(Database& db, const std::string& town, analytics::Contiguity contiguity) {
+GridSet load_current_grids(Database& db, const std::string& town) {
     GridSet out;
-    std::unordered_map<std::string, std::size_t> index;
     db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
-        const std::string t = town_filter(town);
-        for (const auto& r :
-             tx.exec_params("SELECT id, name FROM grids WHERE valid_to IS NULL AND ($1 = '' OR town = $1) ORDER BY id", t)) {
-            index[r[0].as<std::string>()] = out.ids.size();
+        for (const auto& r : tx.exec_params(
+                 "SELECT id, name FROM grids WHERE valid_to IS NULL AND ($1 = '' OR town = $1) ORDER BY id", town_filter(town))) {
             out.ids.push_back(r[0].as<std::string>());
             out.names.push_back(r[1].as<std::string>());
         }
-        out.neighbours.assign(out.ids.size(), {});
+    });
+    out.neighbours.assign(out.ids.size(), {});
+    return out;
+}
+
+GridSet load_grid_set(Database& db, const std::string& town, analytics::Contiguity contiguity) {
+    GridSet out = load_current_grids(db, town);
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < out.ids.size(); ++i) index[out.ids[i]] = i;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        const std::string t = town_filter(town);
         // STATS.md "Spatial weights": closer than 0.5 m is touching. Metric work in
         // EPSG:4549 (CGCS2000 / 3-degree GK CM 120E). Rook also needs a shared stretch:
         // more than 2 m of b's boundary within 0.5 m of a, where a pure corner contact
@@ -157,9 +165,11 @@ SELECT a.id, b.id FROM g a JOIN g b ON a.id < b.id AND ST_DWithin(a.m, b.m, 0.5)
 )sql",
                                           t, contiguity == analytics::Contiguity::rook);
         for (const auto& r : pairs) {
-            const auto i = index.at(r[0].as<std::string>()), j = index.at(r[1].as<std::string>());
-            out.neighbours[i].push_back(j);
-            out.neighbours[j].push_back(i);
+            // A grid drawn between the two reads is not in the list: leave it out.
+            const auto a = index.find(r[0].as<std::string>()), b = index.find(r[1].as<std::string>());
+            if (a == index.end() || b == index.end()) continue;
+            out.neighbours[a->second].push_back(b->second);
+            out.neighbours[b->second].push_back(a->second);
         }
     });
     for (auto& list : out.neighbours) std::sort(list.begin(), list.end());
@@ -242,7 +252,7 @@ CompletionAnswer completion_report(Database& db, const analytics::CompletionPara
     std::vector<std::string> keys;
     switch (p.by) {
     case analytics::CompletionBy::grid: {
-        const auto grids = load_grid_set(db, p.town, analytics::Contiguity::queen);
+        const auto grids = load_current_grids(db, p.town);
         keys = grids.ids;
         for (std::size_t i = 0; i < grids.ids.size(); ++i) out.names[grids.ids[i]] = grids.names[i];
         break;

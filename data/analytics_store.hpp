@@ -41,6 +41,9 @@ struct GridSet {
     analytics::NeighbourList neighbours;  // indexes into ids
 };
 
+/// The current grids of a town (or all towns), ordered by id, without contiguity.
+GridSet load_current_grids(Database& db, const std::string& town);
+
 /// Contiguity from PostGIS in EPSG:4549 with the 0.5 m snapping tolerance (STATS.md
 /// "Spatial weights"): queen = ST_DWithin(a, b, 0.5); rook = queen and more than 2 m of
 /// b's boundary lies within 0.5 m of a (a corner contact gives at most 1 m).

@@ -39,6 +39,10 @@ TEST(AnalyticsParams, CompletionDefaultsAndForms) {
         {{"town", "all"}, {"from", "2026-05-01T00:00:00Z"}, {"to", "2026-06"}, {"by", "month"}, {"as_of", "2026-06-02"}}, k_now);
     EXPECT_EQ(p.by, analytics::CompletionBy::month);
     EXPECT_EQ(format_rfc3339(p.as_of), "2026-06-02T00:00:00+08:00");
+    // "+08:00" sent unencoded decodes to " 08:00".
+    p = parse_completion_params({{"town", "tashi"}, {"from", "2026-05"}, {"to", "2026-06"},
+                                 {"as_of", "2026-06-20T12:00:00 08:00"}}, k_now);
+    EXPECT_EQ(format_rfc3339(p.as_of), "2026-06-20T12:00:00+08:00");
 }
 
 TEST(AnalyticsParams, EveryBadFieldIsNamed) {
