@@ -3,6 +3,7 @@
 #include "api/routes_tiles.hpp"
 
 #include "core/error.hpp"
+#include "data/analytics_store_cache.hpp"
 #include "data/db.hpp"
 #include "data/reports.hpp"
 #include "data/token_store.hpp"
@@ -26,14 +27,44 @@ Response problem_of(const Error& e) {
 }  // namespace
 
 Service::Service(data::Database& db, ServiceOptions options)
-    : m_db(db), m_options(options), m_reports(std::make_unique<data::ReportDesk>(db)),
-      m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{options.tile_cache_bytes, options.render_threads})) {
+    : m_db(db), m_options(std::move(options)), m_reports(std::make_unique<data::ReportDesk>(db)),
+      m_report_cache(m_options.analytics_cache ? std::make_unique<data::ReportCache>(db) : nullptr),
+      m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{m_options.tile_cache_bytes, m_options.render_threads})) {
     add_service_routes(m_router, db, m_metrics, *m_reports);
     add_town_routes(m_router, db);
     add_report_routes(m_router, *m_reports);
     add_grid_routes(m_router, db, *m_reports);
     add_tile_routes(m_router, *m_tiles);
     m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
+    if (!m_options.meeting_maps) {
+        // The meeting pack's maps: the month's reports over the town's grids, drawn by
+        // the tiles module as one static image.
+        m_options.meeting_maps = [tiles = m_tiles.get()](const std::string& town, std::chrono::year_month month,
+                                                         analytics::MapLayer layer) -> std::optional<std::string> {
+            tiles::StaticMapParams p;
+            p.layers = {layer == analytics::MapLayer::heatmap ? tiles::Layer::heatmap : tiles::Layer::hotspots,
+                        tiles::Layer::grids};
+            p.width = 1200;
+            p.height = 900;
+            p.filter.towns = {town};
+            p.filter.from = shanghai_month_start(month);
+            p.filter.to = shanghai_month_start(month + std::chrono::months{1});
+            return tiles->static_map(p, std::nullopt).image.bytes;
+        };
+    }
+    add_analytics_routes(m_router, db, m_report_cache.get(), m_options.meeting_maps);
+}
+
+void Service::start_analytics_warm_up() {
+    if (!m_report_cache || m_warm_up.joinable()) return;
+    m_warm_up = std::jthread([cache = m_report_cache.get()] {
+        try {
+            cache->refresh();
+        } catch (const std::exception& e) {
+            // The first analytics request tries again and answers the error properly.
+            std::cerr << "analytics: loading the report copy failed: " << e.what() << '\n';
+        }
+    });
 }
 
 Service::~Service() = default;

@@ -5,13 +5,16 @@
 
 #include "api/http.hpp"
 #include "api/metrics.hpp"
+#include "analytics/meeting.hpp"
 
 #include <memory>
+#include <thread>
 
 namespace wangge::data {
 class Database;
 class ReportDesk;
-}
+class ReportCache;
+}  // namespace wangge::data
 namespace wangge::tiles {
 class TileService;
 }
@@ -22,6 +25,12 @@ struct ServiceOptions {
     std::size_t max_body_bytes = 64u << 20;
     std::size_t tile_cache_bytes = 256u << 20;  // in-memory tile cache budget
     std::size_t render_threads = 0;             // Mapnik render threads; 0: one per core
+    /// The static maps of the meeting pack (the tiles issue provides one); empty: the
+    /// pack is built without maps and says so.
+    analytics::MapRenderer meeting_maps;
+    /// Completion and meeting packs from an in-process copy of the reports (kept fresh
+    /// through report_changes) instead of SQL per request.
+    bool analytics_cache = true;
 };
 
 class Service {
@@ -32,6 +41,11 @@ public:
     data::ReportDesk& reports() noexcept { return *m_reports; }
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
+
+    /// Loads the analytics copy of the reports in a background thread, so the first
+    /// analytics request does not pay for it (≈ 20 s for a million reports). Call it after
+    /// the thread's signal mask is set (the new thread inherits it); joined on destruction.
+    void start_analytics_warm_up();
 
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
@@ -45,6 +59,8 @@ private:
     data::Database& m_db;
     ServiceOptions m_options;
     std::unique_ptr<data::ReportDesk> m_reports;
+    std::unique_ptr<data::ReportCache> m_report_cache;  // null when options.analytics_cache is off
+    std::jthread m_warm_up;                             // declared after the cache: joined before it goes
     Router m_router;
     Metrics m_metrics;
     std::unique_ptr<tiles::TileService> m_tiles;
@@ -55,5 +71,6 @@ void add_service_routes(Router& router, data::Database& db, Metrics& metrics, da
 void add_town_routes(Router& router, data::Database& db);
 void add_report_routes(Router& router, data::ReportDesk& reports);
 void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& reports);
+void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps);
 
 }  // namespace wangge::api

@@ -11,6 +11,7 @@ PACKAGES=(
   libpistache-dev nlohmann-json3-dev libcli11-dev libxlsxwriter-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zip unzip curl
+  poppler-utils python3-openpyxl  # tests: page count of the printed meeting pack, reading its XLSX
 )
 # Browser tests and load benchmarks; skipped with WANGGE_NO_BROWSER=1.
 if [[ "${WANGGE_NO_BROWSER:-0}" != 1 ]]; then

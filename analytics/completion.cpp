@@ -1,0 +1,224 @@
+#include "analytics/completion.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace wangge::analytics {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr std::array<std::string_view, 6> k_by_names{"town", "grid", "platform", "category", "worker", "month"};
+
+using Counter = detail::CompletionCounter;
+
+bool in_period(const std::optional<Timestamp>& t, Timestamp from, Timestamp to, Timestamp as_of) {
+    return t && *t >= from && *t < to && *t <= as_of;
+}
+
+std::optional<double> ratio(long num, long den) {
+    if (den == 0) return std::nullopt;
+    return static_cast<double>(num) / static_cast<double>(den);
+}
+
+void finish(Counter& c) {
+    auto& v = c.values;
+    v.due = v.closed + v.overdue_open;  // STATS.md: 应办结数
+    v.completion_rate = ratio(v.closed, v.due);
+    v.on_time_rate = ratio(v.closed_on_time, v.due);
+    v.closed_share = ratio(v.closed, v.dispatched);
+    v.rework_rate = ratio(v.reopened, v.closed);
+    std::sort(c.hours.begin(), c.hours.end());
+    v.median_hours = quantile_sorted(c.hours, 0.5);
+    v.p90_hours = quantile_sorted(c.hours, 0.9);
+}
+
+// The cohort part of STATS.md: one dispatched report into one counter.
+void count_cohort(Counter& c, const ReportFacts& f, Timestamp as_of) {
+    auto& v = c.values;
+    ++v.dispatched;
+    if (f.closed_at) {
+        ++v.closed;
+        if (f.due_at && *f.closed_at <= *f.due_at) ++v.closed_on_time;
+        c.hours.push_back(duration<double>(*f.closed_at - *f.dispatched_at).count() / 3600.0);
+    } else if (f.due_at && *f.due_at < as_of) {
+        ++v.overdue_open;
+    } else {
+        ++v.in_time_open;
+    }
+    if (f.reopened) ++v.reopened;
+    if (f.supervised) ++v.supervised;
+}
+
+}  // namespace
+
+EventKind parse_event_kind(std::string_view action) noexcept {
+    if (action == "accept") return EventKind::accept;
+    if (action == "dispatch") return EventKind::dispatch;
+    if (action == "supervise") return EventKind::supervise;
+    if (action == "close") return EventKind::close;
+    if (action == "reopen") return EventKind::reopen;
+    if (action == "resolve_on_site") return EventKind::resolve_on_site;
+    if (action == "reject") return EventKind::reject;
+    return EventKind::other;
+}
+
+ReportFacts history_at(const ReportHistory& h, Timestamp as_of) {
+    ReportFacts f;
+    history_at(h, as_of, f);
+    return f;
+}
+
+void history_at(const ReportHistory& h, Timestamp as_of, ReportFacts& f) {
+    f.id = h.id;
+    f.town = h.town;
+    f.grid = h.grid;
+    f.platform = h.platform;
+    f.category = h.category;
+    f.reported_at = h.reported_at;
+    f.accepted_at.reset();
+    f.dispatched_at.reset();
+    f.due_at.reset();
+    f.closed_at.reset();
+    f.reopened = false;
+    f.supervised = false;
+    f.assignees.clear();
+    for (const auto& e : h.events) {
+        if (e.at > as_of) continue;  // has not happened yet at as_of
+        switch (e.kind) {
+        case EventKind::accept:
+            if (!f.accepted_at) f.accepted_at = e.at;
+            break;
+        case EventKind::dispatch:
+            if (!f.dispatched_at) f.dispatched_at = e.at;
+            f.due_at = e.due_at ? e.due_at : h.due_at;
+            f.assignees = e.assignees;
+            break;
+        case EventKind::supervise: f.supervised = true; break;
+        case EventKind::close: f.closed_at = e.at; break;
+        case EventKind::reopen:
+            f.reopened = true;
+            f.closed_at.reset();
+            break;
+        case EventKind::resolve_on_site:
+        case EventKind::reject:
+        case EventKind::other: break;
+        }
+    }
+    // A close without a dispatch (not in any cohort) is left as it is; completion()
+    // only looks at closed_at for dispatched reports.
+}
+
+std::string_view by_name(CompletionBy by) noexcept { return k_by_names[static_cast<std::size_t>(by)]; }
+
+std::optional<CompletionBy> parse_by(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < k_by_names.size(); ++i)
+        if (k_by_names[i] == name) return static_cast<CompletionBy>(i);
+    return std::nullopt;
+}
+
+CompletionAccumulator::CompletionAccumulator(Timestamp from, Timestamp to, Timestamp as_of, CompletionBy by,
+                                             std::span<const std::string> keys)
+    : m_from(from), m_to(to), m_as_of(as_of), m_by(by) {
+    for (const auto& k : keys) m_rows.try_emplace(k);
+}
+
+detail::CompletionCounter& CompletionAccumulator::row(std::string_view key) {
+    auto it = m_rows.find(key);
+    if (it == m_rows.end()) it = m_rows.emplace(std::string(key), detail::CompletionCounter{}).first;
+    return it->second;
+}
+
+void CompletionAccumulator::add(const ReportFacts& f) {
+    // The keys one report counts under for a count taken at time t.
+    auto for_keys = [&](Timestamp t, auto&& count) {
+        switch (m_by) {
+        case CompletionBy::town: count(row(f.town)); break;
+        case CompletionBy::grid:
+            if (!f.grid.empty()) count(row(f.grid));
+            break;
+        case CompletionBy::platform: count(row(f.platform)); break;
+        case CompletionBy::category: count(row(f.category)); break;
+        case CompletionBy::worker:
+            for (const auto& w : f.assignees) count(row(w));
+            break;
+        case CompletionBy::month:
+            m_month = shanghai_month_key(t);
+            count(row(m_month));
+            break;
+        }
+    };
+    if (in_period(f.reported_at, m_from, m_to, m_as_of)) {
+        ++m_total.values.reported;
+        for_keys(f.reported_at, [](Counter& c) { ++c.values.reported; });
+    }
+    if (in_period(f.accepted_at, m_from, m_to, m_as_of)) {
+        ++m_total.values.accepted;
+        for_keys(*f.accepted_at, [](Counter& c) { ++c.values.accepted; });
+    }
+    if (in_period(f.dispatched_at, m_from, m_to, m_as_of)) {
+        count_cohort(m_total, f, m_as_of);
+        for_keys(*f.dispatched_at, [&](Counter& c) { count_cohort(c, f, m_as_of); });
+    }
+}
+
+std::vector<CompletionRow> CompletionAccumulator::rows() {
+    std::vector<CompletionRow> out;
+    out.reserve(m_rows.size());
+    for (auto& [key, counter] : m_rows) {
+        Counter c = counter;
+        finish(c);
+        out.push_back({key, c.values});
+    }
+    return out;
+}
+
+Indicators CompletionAccumulator::total() {
+    Counter c = m_total;
+    finish(c);
+    return c.values;
+}
+
+std::vector<CompletionRow> completion(std::span<const ReportFacts> facts, Timestamp from, Timestamp to,
+                                      Timestamp as_of, CompletionBy by, std::span<const std::string> keys) {
+    CompletionAccumulator acc(from, to, as_of, by, keys);
+    for (const auto& f : facts) acc.add(f);
+    return acc.rows();
+}
+
+Indicators completion_total(std::span<const ReportFacts> facts, Timestamp from, Timestamp to, Timestamp as_of) {
+    CompletionAccumulator acc(from, to, as_of, CompletionBy::town);
+    for (const auto& f : facts) acc.add(f);
+    return acc.total();
+}
+
+std::optional<double> quantile_sorted(std::span<const double> sorted, double q) noexcept {
+    if (sorted.empty()) return std::nullopt;
+    const double h = (static_cast<double>(sorted.size()) - 1) * std::clamp(q, 0.0, 1.0);
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+std::string shanghai_month_key(Timestamp t) {
+    const year_month_day ymd{shanghai_day(t)};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
+    return buf;
+}
+
+std::string format_percent(std::optional<double> rate) {
+    if (!rate) return "—";
+    // Round the percentage to hundredths, half away from zero, on a value nudged by one
+    // ulp-scale amount so that 0.93725 (binary 0.937249999…) prints as a bulletin would.
+    const double pct = std::round(*rate * 10000.0 * (1 + 1e-12)) / 100.0;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f%%", pct);
+    return buf;
+}
+
+}  // namespace wangge::analytics
