@@ -27,6 +27,7 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_service_routes(m_router, db, m_metrics, *m_reports);
     add_town_routes(m_router, db);
     add_report_routes(m_router, *m_reports);
+    add_ogc_routes(m_router, db);
     add_grid_export_routes(m_router, db);
 }
 

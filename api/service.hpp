@@ -46,6 +46,7 @@ private:
 void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports);
 void add_town_routes(Router& router, data::Database& db);
 void add_report_routes(Router& router, data::ReportDesk& reports);
+void add_ogc_routes(Router& router, data::Database& db);
 void add_grid_export_routes(Router& router, data::Database& db);
 
 }  // namespace wangge::api
