@@ -68,9 +68,23 @@ private:
     std::vector<std::thread> m_threads;
 };
 
+// A response header by name. Pistache 0.0.5 writes only typed headers into a response and
+// silently drops raw ones (ETag, Content-Disposition never reached the client).
+class NamedHeader final : public Http::Header::Header {
+public:
+    NamedHeader(std::string name, std::string value) : m_name(std::move(name)), m_value(std::move(value)) {}
+    const char* name() const override { return m_name.c_str(); }
+    void write(std::ostream& os) const override { os << m_value; }
+    std::uint64_t hash() const override { return Http::Header::detail::hash(m_name.c_str()); }
+
+private:
+    std::string m_name;
+    std::string m_value;
+};
+
 void send(Http::ResponseWriter& writer, const Response& out) {
     try {
-        for (const auto& [name, value] : out.headers) writer.headers().addRaw(Http::Header::Raw(name, value));
+        for (const auto& [name, value] : out.headers) writer.headers().add(std::make_shared<NamedHeader>(name, value));
         // Pistache writes Content-Type from the MediaType given to send(); a raw
         // Content-Type header would be dropped.
         writer.send(static_cast<Http::Code>(out.status), out.body, Http::Mime::MediaType::fromString(out.content_type));
