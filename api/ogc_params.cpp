@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -48,14 +49,14 @@ std::optional<Timestamp> interval_end(const std::string& text) {
     return t;
 }
 
-void check_f(const std::map<std::string, std::string>& query, bool geojson_ok) {
+}  // namespace
+
+void check_ogc_format(const std::map<std::string, std::string>& query, bool geojson_ok) {
     auto it = query.find("f");
     if (it == query.end()) return;
     if (it->second == "json" || (geojson_ok && it->second == "geojson")) return;
     bad("f", geojson_ok ? "must be json or geojson" : "must be json");
 }
-
-}  // namespace
 
 data::TimeFilter parse_ogc_datetime(const std::string& text) {
     data::TimeFilter f;
@@ -74,12 +75,10 @@ data::TimeFilter parse_ogc_datetime(const std::string& text) {
     return f;
 }
 
-void check_ogc_format(const std::map<std::string, std::string>& query) { check_f(query, false); }
-
 data::OgcItemsQuery parse_ogc_items(data::OgcCollection collection, const std::map<std::string, std::string>& query) {
     data::OgcItemsQuery q;
     q.collection = collection;
-    check_f(query, true);
+    check_ogc_format(query, true);
     if (auto it = query.find("limit"); it != query.end()) {
         const auto limit = integer(it->second, "limit");
         if (limit < 1) bad("limit", "must be at least 1");

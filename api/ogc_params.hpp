@@ -26,7 +26,7 @@ data::OgcItemsQuery parse_ogc_items(data::OgcCollection collection, const std::m
 /// `datetime` alone. @throws Error(bad_request)
 data::TimeFilter parse_ogc_datetime(const std::string& text);
 
-/// `f` on the non-item resources: absent, json. @throws Error(bad_request)
-void check_ogc_format(const std::map<std::string, std::string>& query);
+/// `f`: absent or json, and also geojson where features are answered. @throws Error(bad_request)
+void check_ogc_format(const std::map<std::string, std::string>& query, bool features = false);
 
 }  // namespace wangge::api

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace wangge::api {
 
@@ -182,9 +183,7 @@ void add_ogc_routes(Router& router, data::Database& db) {
 
     router.add({"GET", "/ogc/collections/{collection}/items/{featureId}", Access::token, {"f"}, [&db](Context& ctx) {
                     const auto c = collection_of(ctx);
-                    if (auto it = ctx.request.query.find("f"); it != ctx.request.query.end() && it->second != "json" &&
-                                                               it->second != "geojson")
-                        throw_bad_field("f", "must be json or geojson");
+                    check_ogc_format(ctx.request.query, true);
                     const auto& id = ctx.path.at("featureId");
                     auto feature = data::ogc_item(db, c, id, ctx.caller());
                     if (!feature) throw Error(ErrorCode::not_found, "no feature " + id + " in " + std::string(data::collection_id(c)));

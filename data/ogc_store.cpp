@@ -64,7 +64,10 @@ FROM reports r
 
 #undef WANGGE_SQL_TIME
 
-// $1 towns, $2 platform, $3 time mode, $4 start, $5 end, $6..$9 bbox.
+// $1 towns, $2 platform, $3 time mode, $4 start, $5 end, $6..$9 bbox: both collections
+// take the same parameters, and PostgreSQL must see every one of them used and typed,
+// hence the no-op "$2 IS NULL OR true" (grids have no platform) and "$3 IS NOT NULL"
+// (reports have one time semantics).
 constexpr const char* k_grid_where = R"sql(
 WHERE ($1::text[] IS NULL OR g.town = ANY($1::text[]))
   AND ($2::text IS NULL OR true)
