@@ -70,17 +70,14 @@ private:
     std::vector<std::thread> m_threads;
 };
 
-// Pistache 0.0.5 writes only typed headers into a response; Raw ones added with addRaw
-// are silently dropped (ETag, Allow, Cache-Control never reached a client). A header
-// type whose name is chosen at run time carries them instead.
-class NamedHeader : public Http::Header::Header {
+// A response header by name. Pistache 0.0.5 writes only typed headers into a response and
+// silently drops raw ones (ETag, Content-Disposition never reached the client).
+class NamedHeader final : public Http::Header::Header {
 public:
     NamedHeader(std::string name, std::string value) : m_name(std::move(name)), m_value(std::move(value)) {}
     const char* name() const override { return m_name.c_str(); }
     void write(std::ostream& os) const override { os << m_value; }
-#ifdef SAFE_HEADER_CAST
-    uint64_t hash() const override { return Http::Header::detail::hash(m_name.c_str()); }
-#endif
+    std::uint64_t hash() const override { return Http::Header::detail::hash(m_name.c_str()); }
 
 private:
     std::string m_name;

@@ -43,6 +43,7 @@ struct GridRecord {
     std::optional<Person> worker;
     double area_m2 = 0;
     std::string geometry_geojson;  // RFC 7946 geometry, lon/lat
+    std::string geometry_wkb_hex;  // the same geometry as hex WKB, EPSG:4490 lon/lat (for GDAL)
 };
 
 }  // namespace wangge::data

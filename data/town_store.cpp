@@ -19,7 +19,8 @@ constexpr const char* k_grid_select = R"sql(
 SELECT g.town, g.id, g.code, g.name, g.version,
        extract(epoch FROM g.valid_from)::bigint, extract(epoch FROM g.valid_to)::bigint,
        ST_AsGeoJSON(g.geom, 9), ST_Area(g.geom::geography),
-       l.id, l.name, l.phone, w.id, w.name, w.phone
+       l.id, l.name, l.phone, w.id, w.name, w.phone,
+       encode(ST_AsBinary(g.geom), 'hex')
 FROM grids g
 LEFT JOIN grid_staff sl ON sl.town = g.town AND sl.grid = g.id AND sl.role = 'leader'
 LEFT JOIN workers l ON l.town = sl.town AND l.id = sl.worker
@@ -45,6 +46,7 @@ GridRecord grid_from_row(const pqxx::row& r) {
     g.area_m2 = r[8].as<double>();
     g.leader = person_at(r, 9);
     g.worker = person_at(r, 12);
+    g.geometry_wkb_hex = r[15].as<std::string>();
     return g;
 }
 

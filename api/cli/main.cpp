@@ -5,12 +5,14 @@
 #include "core/error.hpp"
 #include "data/db.hpp"
 #include "data/demo.hpp"
+#include "data/grid_export.hpp"
 #include "data/migrate.hpp"
 #include "data/token_store.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -88,6 +90,13 @@ int main(int argc, char** argv) {
     token_revoke->add_option("--name", revoke_name, "the token's name");
     token_revoke->add_option("token", revoke_token, "the token");
 
+    auto* export_grids = app.add_subcommand("export-grids", "Write a town's grids to a file with GDAL (shp: a zip)");
+    std::string export_town, export_format = "geojson", export_file, export_at;
+    export_grids->add_option("--town", export_town, "town code")->required();
+    export_grids->add_option("-f,--format", export_format, "geojson|gpkg|shp|kml|csv")->capture_default_str();
+    export_grids->add_option("-o,--output", export_file, "the file to write")->required();
+    export_grids->add_option("--at", export_at, "the grids valid at this RFC 3339 instant (default: the current ones)");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -126,6 +135,22 @@ int main(int argc, char** argv) {
             for (const auto& s : summary)
                 std::cerr << s.town << ": " << s.grids << " grids, " << s.workers << " staff, " << s.reports << " reports, "
                           << s.events << " events, " << static_cast<int>(s.area_km2 * 10) / 10.0 << " km²\n";
+            return 0;
+        }
+        if (export_grids->parsed()) {
+            const auto format = geo::parse_grid_format(export_format);
+            if (!format) throw Error(ErrorCode::bad_request, "-f must be geojson, gpkg, shp, kml or csv");
+            std::optional<Timestamp> at;
+            if (!export_at.empty()) {
+                at = parse_instant(export_at);
+                if (!at) throw Error(ErrorCode::bad_request, "--at must be an RFC 3339 instant");
+            }
+            const auto bytes = data::export_grids(db, export_town, at, *format);
+            std::ofstream out(export_file, std::ios::binary | std::ios::trunc);
+            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            out.close();
+            if (!out) throw Error(ErrorCode::bad_request, "cannot write " + export_file);
+            std::cerr << "export-grids: " << export_town << " → " << export_file << " (" << bytes.size() << " bytes)\n";
             return 0;
         }
         if (token_create->parsed()) {

@@ -92,3 +92,31 @@ TEST(HttpServer, ServesTheApiOverRealSockets) {
 
     server.stop();
 }
+
+TEST(HttpServer, SendsTheHandlersOwnHeaders) {
+    // Pistache 0.0.5 drops raw response headers; ETag and Content-Disposition must arrive.
+    auto& t = test::demo_database();
+    api::Service service(t.db());
+    api::HttpServer server(service, "127.0.0.1:0", 2);
+    server.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    data::TokenSpec spec;
+    spec.role = Role::leader;
+    const auto token = data::create_token(t.db(), spec);
+
+    auto grid = fetch(base + "/api/v1/grids/tashi-001", token);
+    ASSERT_EQ(grid.status, 200) << grid.body;
+    EXPECT_NE(grid.headers.find("ETag: \"1\""), std::string::npos) << grid.headers;
+
+    auto file = fetch(base + "/api/v1/towns/tashi/grids/export?f=shp", token);
+    ASSERT_EQ(file.status, 200) << file.body;
+    EXPECT_NE(file.headers.find("Content-Type: application/zip"), std::string::npos) << file.headers;
+    EXPECT_NE(file.headers.find("Content-Disposition: attachment; filename=\"tashi-grids.zip\""), std::string::npos)
+        << file.headers;
+    EXPECT_EQ(file.body.compare(0, 4, "PK\x03\x04"), 0) << "binary body intact";
+
+    auto wrong_verb = fetch(base + "/api/v1/towns", token, "DELETE");
+    EXPECT_EQ(wrong_verb.status, 405);
+    EXPECT_NE(wrong_verb.headers.find("Allow: GET"), std::string::npos) << wrong_verb.headers;
+    server.stop();
+}
