@@ -4,6 +4,8 @@
 #include "api/report_params.hpp"
 #include "api/service.hpp"
 #include "data/grid_edit.hpp"
+#include "data/grid_import.hpp"
+#include "geo/ogr_io.hpp"
 #include "data/town_store.hpp"
 
 #include <charconv>
@@ -164,6 +166,68 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     r.content_type = "application/geo+json";
                     r.body = json{{"type", "FeatureCollection"}, {"features", features}}.dump();
                     return r;
+                }});
+}
+
+}  // namespace wangge::api
+
+namespace wangge::api {
+
+namespace {
+
+// The uploaded file's name, for GDAL's driver choice: ?filename=, else from ?f= or the
+// Content-Type.
+std::string upload_name(const Request& r) {
+    if (auto name = r.param("filename")) {
+        if (name->empty() || name->size() > 200 || name->find('/') != std::string::npos)
+            throw_bad_field("filename", "must be a plain file name such as grids.gpkg");
+        return *name;
+    }
+    if (auto f = r.param("f")) {
+        auto format = geo::parse_grid_format(*f);
+        if (!format) throw_bad_field("f", "must be geojson, gpkg, shp, kml or csv");
+        return "upload." + std::string(geo::file_extension(*format));
+    }
+    const auto type = r.header("content-type").value_or("");
+    const auto base = type.substr(0, type.find(';'));
+    if (base == "application/geo+json" || base == "application/json") return "upload.geojson";
+    if (base == "application/geopackage+sqlite3") return "upload.gpkg";
+    if (base == "application/zip") return "upload.zip";
+    if (base == "application/vnd.google-earth.kml+xml") return "upload.kml";
+    if (base == "text/csv") return "upload.csv";
+    throw Error(ErrorCode::unsupported_media_type,
+                "say what the file is: ?f=geojson|gpkg|shp|kml|csv, ?filename=…, or its Content-Type");
+}
+
+}  // namespace
+
+void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk& desk) {
+    router.add({"POST", "/api/v1/towns/{town}/grids/import", Access::token, {"dry_run", "f", "filename"},
+                [&db, &desk](Context& ctx) {
+                    require_gis(ctx);
+                    const auto& town = ctx.path.at("town");
+                    require_town_access(ctx, town);
+                    bool dry_run = false;
+                    if (auto d = ctx.request.param("dry_run")) {
+                        if (*d != "true" && *d != "false") throw_bad_field("dry_run", "must be true or false");
+                        dry_run = *d == "true";
+                    }
+                    if (ctx.request.body.empty()) throw Error(ErrorCode::bad_request, "the body must be the file");
+                    const auto name = upload_name(ctx.request);
+                    const auto out = data::import_grids(db, desk, town, ctx.request.body, name, ctx.caller(), dry_run);
+                    json body{{"changed", out.changed},     {"created", out.created},         {"retired", out.retired},
+                              {"unchanged", out.unchanged}, {"source_crs", out.source_crs}, {"crs_assumed", out.crs_assumed}};
+                    if (dry_run) {
+                        body["valid"] = out.edit.findings.empty();
+                        body["problems"] = data::findings_json(out.edit.findings);
+                    } else {
+                        json grids = json::array();
+                        for (const auto& g : out.edit.grids) grids.push_back(grid_feature(g));
+                        body["grids"] = grids;
+                        body["reassigned_reports"] = out.edit.reassigned_reports;
+                        body["staff_changed"] = out.staff_changed;
+                    }
+                    return Response::json(200, body.dump());
                 }});
 }
 

@@ -34,6 +34,7 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_town_routes(m_router, db);
     add_report_routes(m_router, *m_reports);
     add_grid_routes(m_router, db, *m_reports);
+    add_grid_import_routes(m_router, db, *m_reports);
     add_tile_routes(m_router, *m_tiles);
     m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
     if (!m_options.meeting_maps) {

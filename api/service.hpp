@@ -71,6 +71,7 @@ void add_service_routes(Router& router, data::Database& db, Metrics& metrics, da
 void add_town_routes(Router& router, data::Database& db);
 void add_report_routes(Router& router, data::ReportDesk& reports);
 void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& reports);
+void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk& reports);
 void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps);
 void add_ogc_routes(Router& router, data::Database& db);
 void add_grid_export_routes(Router& router, data::Database& db);

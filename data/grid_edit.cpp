@@ -26,18 +26,6 @@ struct CurrentGrid {
     std::string code, name, wkb_hex;
 };
 
-json findings_json(const std::vector<geo::Finding>& findings) {
-    json problems = json::array();
-    for (const auto& f : findings) {
-        json p{{"grid", f.grid}, {"kind", f.kind}, {"detail", f.detail}};
-        if (f.area_m2) p["area_m2"] = std::round(*f.area_m2 * 100) / 100;
-        if (f.location) p["location"] = json::parse(*f.location);
-        if (f.other) p["other_grid"] = *f.other;
-        problems.push_back(p);
-    }
-    return problems;
-}
-
 // The next free id of the town's own numbering (bailongqiao-076, …).
 std::string next_grid_id(const std::string& town, const std::set<std::string>& taken) {
     int highest = 0;
@@ -55,6 +43,18 @@ std::string next_grid_id(const std::string& town, const std::set<std::string>& t
 }
 
 }  // namespace
+
+nlohmann::json findings_json(const std::vector<geo::Finding>& findings) {
+    json problems = json::array();
+    for (const auto& f : findings) {
+        json p{{"grid", f.grid}, {"kind", f.kind}, {"detail", f.detail}};
+        if (f.area_m2) p["area_m2"] = std::round(*f.area_m2 * 100) / 100;
+        if (f.location) p["location"] = json::parse(*f.location);
+        if (f.other) p["other_grid"] = *f.other;
+        problems.push_back(p);
+    }
+    return problems;
+}
 
 EditOutcome edit_grids(Database& db, ReportDesk& desk, const std::string& town, const std::vector<GridEdit>& edits,
                        const Principal& actor, bool dry_run, geo::ValidationRules rules) {

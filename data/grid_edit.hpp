@@ -6,6 +6,8 @@
 #include "data/records.hpp"
 #include "geo/grid_validation.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +34,10 @@ struct EditOutcome {
     int reassigned_reports = 0;            // open reports now in another grid
     std::vector<geo::Finding> findings;    // dry runs only: what a real run would refuse
 };
+
+/// The `problems` member of a 422: one object per finding (grid, kind, detail, area_m2,
+/// location as GeoJSON, other_grid).
+nlohmann::json findings_json(const std::vector<geo::Finding>& findings);
 
 /// Applies the edits to `town` all-or-nothing.
 /// @throws Error(not_found) unknown town or grid; Error(precondition_failed) a stale or

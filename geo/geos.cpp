@@ -217,6 +217,9 @@ std::string Geos::validity_reason(const GEOSGeometry* g) const {
 }
 bool Geos::is_empty(const GEOSGeometry* g) const { return GEOSisEmpty_r(handle(), g) == 1; }
 bool Geos::contains(const GEOSGeometry* a, const GEOSGeometry* b) const { return GEOSContains_r(handle(), a, b) == 1; }
+bool Geos::equals_exact(const GEOSGeometry* a, const GEOSGeometry* b, double tolerance) const {
+    return GEOSEqualsExact_r(handle(), a, b, tolerance) == 1;
+}
 
 std::string Geos::type_name(const GEOSGeometry* g) const {
     char* t = GEOSGeomType_r(handle(), g);

@@ -89,6 +89,8 @@ public:
     std::string validity_reason(const GEOSGeometry* g) const;
     bool is_empty(const GEOSGeometry* g) const;
     bool contains(const GEOSGeometry* a, const GEOSGeometry* b) const;
+    /// Same structure and every coordinate within `tolerance`.
+    bool equals_exact(const GEOSGeometry* a, const GEOSGeometry* b, double tolerance) const;
     /// "Polygon", "MultiPolygon", …
     std::string type_name(const GEOSGeometry* g) const;
     int num_geometries(const GEOSGeometry* g) const;

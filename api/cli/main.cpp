@@ -6,13 +6,17 @@
 #include "data/db.hpp"
 #include "data/demo.hpp"
 #include "data/grid_export.hpp"
+#include "data/grid_import.hpp"
 #include "data/migrate.hpp"
+#include "data/reports.hpp"
 #include "data/token_store.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <thread>
 
@@ -97,6 +101,15 @@ int main(int argc, char** argv) {
     export_grids->add_option("-o,--output", export_file, "the file to write")->required();
     export_grids->add_option("--at", export_at, "the grids valid at this RFC 3339 instant (default: the current ones)");
 
+    auto* import_grids = app.add_subcommand("import-grids", "Replace a town's grids with those of a GIS file (validated, all or nothing)");
+    std::string import_file, import_town;
+    bool import_dry_run = false;
+    import_grids->add_option("file", import_file, "GeoJSON, GeoPackage, zipped Shapefile, KML or CSV (any CRS GDAL knows)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    import_grids->add_option("--town", import_town, "town code")->required();
+    import_grids->add_flag("--dry-run", import_dry_run, "report what would change and every problem; write nothing");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -153,6 +166,28 @@ int main(int argc, char** argv) {
             std::cerr << "export-grids: " << export_town << " → " << export_file << " (" << bytes.size() << " bytes)\n";
             return 0;
         }
+        if (import_grids->parsed()) {
+            std::ifstream in(import_file, std::ios::binary);
+            std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const std::string bytes = buffer.str();
+            data::ReportDesk desk(db);
+            Principal cli;
+            cli.name = "cli";
+            cli.role = Role::admin;
+            const auto out = data::import_grids(db, desk, import_town, bytes, import_file, cli, import_dry_run);
+            std::cerr << "import-grids: " << out.changed.size() << " changed, " << out.created.size() << " new, "
+                      << out.retired.size() << " retired, " << out.unchanged.size() << " unchanged (file CRS "
+                      << out.source_crs << (out.crs_assumed ? ", assumed" : "") << ")\n";
+            if (import_dry_run) {
+                for (const auto& f : out.edit.findings)
+                    std::cerr << "  " << (f.grid.empty() ? "-" : f.grid) << ": " << f.kind << ": " << f.detail << '\n';
+                return out.edit.findings.empty() ? 0 : 1;
+            }
+            std::cerr << "  " << out.edit.reassigned_reports << " open report(s) re-assigned, " << out.staff_changed
+                      << " staff change(s)\n";
+            return 0;
+        }
         if (token_create->parsed()) {
             auto role = parse_role(role_text);
             if (!role) throw Error(ErrorCode::bad_request, "unknown role " + role_text);
@@ -185,6 +220,11 @@ int main(int argc, char** argv) {
         }
     } catch (const Error& e) {
         std::cerr << "wangge: " << e.detail() << '\n';
+        // Validation findings: one line each.
+        if (auto extra = nlohmann::json::parse(e.extra_json(), nullptr, false); extra.is_object() && extra.contains("problems"))
+            for (const auto& p : extra["problems"])
+                std::cerr << "  " << p.value("grid", std::string("-")) << ": " << p.value("kind", std::string()) << ": "
+                          << p.value("detail", std::string()) << '\n';
         return describe(e.code()).http_status == 503 ? 3 : 2;
     } catch (const std::exception& e) {
         std::cerr << "wangge: " << e.what() << '\n';

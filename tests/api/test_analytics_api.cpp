@@ -243,7 +243,11 @@ TEST_F(AnalyticsApiTest, MeetingPackAsHtmlJsonAndXlsx) {
     ASSERT_EQ(html.status, 200) << html.body;
     EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
     EXPECT_NE(html.body.find("塔石乡 网格化管理月度会商材料"), std::string::npos);
-    EXPECT_NE(html.body.find("地图暂不可用"), std::string::npos) << "no static-map module in this tree yet";
+    // The heatmap and hotspot maps, rendered by the tiles module and embedded.
+    const auto first_map = html.body.find("data:image/png;base64,");
+    ASSERT_NE(first_map, std::string::npos);
+    EXPECT_NE(html.body.find("data:image/png;base64,", first_map + 1), std::string::npos);
+    EXPECT_EQ(html.body.find("地图暂不可用"), std::string::npos);
 
     const auto data = get("/api/v1/meetings/tashi/2026-05", tok, {{"f", "json"}});
     ASSERT_EQ(data.status, 200) << data.body;
@@ -252,7 +256,8 @@ TEST_F(AnalyticsApiTest, MeetingPackAsHtmlJsonAndXlsx) {
     EXPECT_EQ(j.at("as_of"), "2026-06-01T00:00:00+08:00") << "default: the end of the month";
     EXPECT_EQ(j.at("by_platform").size(), 4u);
     EXPECT_EQ(j.at("maps").size(), 2u);
-    EXPECT_FALSE(j.at("maps")[0].at("available").get<bool>());
+    EXPECT_TRUE(j.at("maps")[0].at("available").get<bool>());
+    EXPECT_TRUE(j.at("maps")[1].at("available").get<bool>());
     for (const char* f : {"month_total", "previous_total", "top_grids", "lowest_grids", "emerging", "overdue", "trend_months"})
         EXPECT_TRUE(j.contains(f)) << f;
     const auto by_accept = get("/api/v1/meetings/tashi/2026-05", tok, {}, {{"accept", "application/json"}});

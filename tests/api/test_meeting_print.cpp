@@ -103,6 +103,10 @@ TEST_F(MeetingPrintTest, TheHtmlPrintsToAtLeastTwoA4Pages) {
             if (data.compare(p, 12, "/Type /Pages") != 0) ++pages;
     }
     EXPECT_GE(pages, 2);
+    // The two maps (heatmap, hotspots) are images in the printed pack.
+    int images = 0;
+    for (auto p = data.find("/Subtype /Image"); p != std::string::npos; p = data.find("/Subtype /Image", p + 1)) ++images;
+    EXPECT_GE(images, 2) << "the heatmap and hotspot maps are printed";
 }
 
 TEST_F(MeetingPrintTest, TheWorkbookOpensInOpenpyxl) {
