@@ -4,6 +4,8 @@
 #include "core/domain.hpp"
 #include "core/error.hpp"
 #include "data/demo.hpp"
+#include "data/grid_export.hpp"
+#include "geo/ogr_io.hpp"
 #include "data/migrate.hpp"
 #include "tests/support/test_db.hpp"
 
@@ -163,6 +165,12 @@ SELECT md5(concat_ws('|',
     data::load_demo_data(again.db(), options, data::data_dir(), false);
     const auto same = digest(again);
     EXPECT_EQ(same, digest(test::demo_database()));
+    // The grid files written by GDAL are byte-identical too.
+    for (const auto& town : k_towns)
+        for (const auto format : {geo::GridFormat::geojson, geo::GridFormat::gpkg, geo::GridFormat::kml, geo::GridFormat::csv})
+            EXPECT_EQ(data::export_grids(again.db(), std::string(town.code), std::nullopt, format),
+                      data::export_grids(test::demo_database().db(), std::string(town.code), std::nullopt, format))
+                << town.code << ' ' << geo::format_name(format);
 
     options.seed += 1;
     data::load_demo_data(again.db(), options, data::data_dir(), true);
