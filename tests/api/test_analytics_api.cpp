@@ -6,6 +6,8 @@
 #include "data/token_store.hpp"
 #include "tests/support/test_db.hpp"
 
+#include "tests/support/api_fixture.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,18 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-class AnalyticsApiTest : public ::testing::Test {
+class AnalyticsApiTest : public test::ApiFixture {
 protected:
-    test::TestDatabase& t = test::demo_database();
-    api::Service service{t.db()};
-
-    std::string token(Role role, std::vector<std::string> towns = {}) {
-        data::TokenSpec spec;
-        spec.role = role;
-        spec.towns = std::move(towns);
-        if (role == Role::platform) spec.platform = "zhifa";
-        return data::create_token(t.db(), spec);
-    }
 
     api::Response get(const std::string& path, const std::string& bearer, std::map<std::string, std::string> query = {},
                       std::map<std::string, std::string> headers = {}) {

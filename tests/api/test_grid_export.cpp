@@ -7,23 +7,16 @@
 #include "geo/ogr_io.hpp"
 #include "tests/support/test_db.hpp"
 
+#include "tests/support/api_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace wangge;
 
 namespace {
 
-class GridExportTest : public ::testing::Test {
+class GridExportTest : public test::ApiFixture {
 protected:
-    test::TestDatabase& t = test::demo_database();
-    api::Service service{t.db()};
-
-    std::string token(Role role, std::vector<std::string> towns = {}) {
-        data::TokenSpec spec;
-        spec.role = role;
-        spec.towns = std::move(towns);
-        return data::create_token(t.db(), spec);
-    }
 
     api::Response get(const std::string& path, const std::string& bearer, std::map<std::string, std::string> query = {}) {
         api::Request r;

@@ -8,6 +8,8 @@
 #include "geo/ogr_io.hpp"
 #include "tests/support/test_db.hpp"
 
+#include "tests/support/api_fixture.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -26,18 +28,8 @@ namespace {
 
 constexpr int k_demo_grids = 212;
 
-class OgcTest : public ::testing::Test {
+class OgcTest : public test::ApiFixture {
 protected:
-    test::TestDatabase& t = test::demo_database();
-    api::Service service{t.db()};
-
-    std::string token(Role role, std::vector<std::string> towns = {}) {
-        data::TokenSpec spec;
-        spec.role = role;
-        spec.towns = std::move(towns);
-        if (role == Role::platform) spec.platform = "zhifa";
-        return data::create_token(t.db(), spec);
-    }
 
     api::Response get(const std::string& path, const std::string& bearer, std::map<std::string, std::string> query = {}) {
         api::Request r;

@@ -10,6 +10,8 @@
 #include "geo/china_coords.hpp"
 #include "tests/support/test_db.hpp"
 
+#include "tests/support/api_fixture.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -28,20 +30,10 @@ std::string precise(double v) {
     return buf;
 }
 
-class Reports : public ::testing::Test {
-protected:
-    test::TestDatabase& t = test::demo_database();
-    api::Service service{t.db()};
-    std::string admin = token(Role::admin);
+class Reports : public test::ApiFixture {
+protected:    std::string admin = token(Role::admin);
     std::string command = token(Role::command);
 
-    std::string token(Role role, std::vector<std::string> towns = {}, std::optional<std::string> platform = {}) {
-        data::TokenSpec spec;
-        spec.role = role;
-        spec.towns = std::move(towns);
-        spec.platform = role == Role::platform ? platform.value_or("zhifa") : platform;
-        return data::create_token(t.db(), spec);
-    }
 
     api::Response call(const std::string& method, const std::string& path, const std::string& bearer,
                        const std::string& body = {}, std::map<std::string, std::string> query = {},
@@ -374,8 +366,8 @@ TEST_F(Reports, TheClosedLoopWithDeadlineReworkAndSupervision) {
     const auto dispatched = *parse_rfc3339(props.at("dispatched_at").get<std::string>());
     EXPECT_EQ(props.at("due_at"), format_rfc3339(calendar.add_working_days(dispatched, 7)));
 
-    const auto zhifa = token(Role::platform, {}, "zhifa");
-    const auto shichang = token(Role::platform, {}, "shichang");
+    const auto zhifa = token(Role::platform, {}, {}, "zhifa");
+    const auto shichang = token(Role::platform, {}, {}, "shichang");
     act(id, {{"action", "start"}}, shichang, 403);
     act(id, {{"action", "start"}}, zhifa, 201);
     act(id, {{"action", "supervise"}, {"note", "请加快"}}, token(Role::leader), 201);

@@ -5,6 +5,8 @@
 #include "data/token_store.hpp"
 #include "tests/support/test_db.hpp"
 
+#include "tests/support/api_fixture.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -13,19 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public test::ApiFixture {
 protected:
-    test::TestDatabase& t = test::demo_database();
-    api::Service service{t.db()};
-
-    std::string token(Role role, std::vector<std::string> towns = {}, std::string name = {}) {
-        data::TokenSpec spec;
-        spec.role = role;
-        spec.towns = std::move(towns);
-        spec.name = std::move(name);
-        if (role == Role::platform) spec.platform = "zhifa";
-        return data::create_token(t.db(), spec);
-    }
 
     api::Response call(const std::string& method, const std::string& path, const std::string& bearer = {},
                        std::map<std::string, std::string> query = {}, std::string body = {}) {
