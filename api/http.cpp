@@ -138,4 +138,9 @@ Response problem(int status, std::string_view slug, std::string_view title, cons
     return r;
 }
 
+Response problem_of(const Error& e) {
+    const auto& d = describe(e.code());
+    return problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());
+}
+
 }  // namespace wangge::api

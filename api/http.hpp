@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace wangge {
+class Error;
+}
+
 namespace wangge::api {
 
 struct Request {
@@ -81,5 +85,9 @@ std::map<std::string, std::string> parse_query(std::string_view query);
 /// application/problem+json for an error code and detail (API.md: Conventions).
 Response problem(int status, std::string_view slug, std::string_view title, const std::string& detail,
                  const std::string& extra_json = "{}");
+
+/// The problem+json answer for a wangge::Error: its code's status and title, its detail
+/// and its extra members.
+Response problem_of(const Error& e);
 
 }  // namespace wangge::api

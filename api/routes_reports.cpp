@@ -10,17 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-json problem_json(const Error& e) {
-    const auto& d = describe(e.code());
-    auto body = json::parse(e.extra_json(), nullptr, false);
-    if (!body.is_object()) body = json::object();
-    body["type"] = "/problems/" + std::string(d.slug);
-    body["title"] = d.title;
-    body["status"] = d.http_status;
-    body["detail"] = e.detail();
-    return body;
-}
-
 void require_reporter(const Context& ctx) {
     if (!ctx.caller().has_role({Role::grid_worker, Role::command}))
         throw Error(ErrorCode::forbidden, "posting reports needs a grid_worker or command token");
@@ -67,7 +56,7 @@ void add_report_routes(Router& router, data::ReportDesk& desk) {
                         const auto& o = outcomes[i];
                         if (i > 0) body += ',';
                         body += R"({"index":)" + std::to_string(i) + R"(,"http_status":)" + std::to_string(o.http_status);
-                        if (o.problem) body += R"(,"problem":)" + problem_json(*o.problem).dump() + "}";
+                        if (o.problem) body += R"(,"problem":)" + problem_of(*o.problem).body + "}";
                         else body += R"(,"report":)" + o.body + "}";
                     }
                     body += "]}";

@@ -130,8 +130,7 @@ public:
             }
             request.body = in.body();
         } catch (const Error& e) {
-            const auto& d = describe(e.code());
-            out = problem(d.http_status, d.slug, d.title, e.detail());
+            out = problem_of(e);
             return send(writer, out);
         } catch (const std::exception&) {
             out = problem(500, "internal", "Internal server error", "the request could not be read");

@@ -17,15 +17,6 @@
 
 namespace wangge::api {
 
-namespace {
-
-Response problem_of(const Error& e) {
-    const auto& d = describe(e.code());
-    return problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());
-}
-
-}  // namespace
-
 Service::Service(data::Database& db, ServiceOptions options)
     : m_db(db), m_options(std::move(options)), m_reports(std::make_unique<data::ReportDesk>(db)),
       m_report_cache(m_options.analytics_cache ? std::make_unique<data::ReportCache>(db) : nullptr),
