@@ -1,18 +1,14 @@
 #include "api/grid_json.hpp"
 
+#include "data/report_json.hpp"
+
 #include <cmath>
 
 namespace wangge::api {
 
-namespace {
-nlohmann::json person_json(const std::optional<data::Person>& p) {
-    if (!p) return nullptr;
-    return {{"id", p->id}, {"name", p->name}, {"phone", p->phone}};
-}
-}  // namespace
-
 nlohmann::json grid_feature(const data::GridRecord& g) {
     using nlohmann::json;
+    using data::person_json;
     json props{{"id", g.id},
                {"code", g.code},
                {"name", g.name},

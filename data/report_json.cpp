@@ -8,14 +8,14 @@ namespace {
 
 using nlohmann::json;
 
-json person(const std::optional<Person>& p) {
-    if (!p) return nullptr;
-    return {{"id", p->id}, {"name", p->name}, {"phone", p->phone}};
-}
-
 json time_or_null(const std::optional<Timestamp>& t) { return t ? json(format_rfc3339(*t)) : json(nullptr); }
 
 }  // namespace
+
+json person_json(const std::optional<Person>& p) {
+    if (!p) return nullptr;
+    return {{"id", p->id}, {"name", p->name}, {"phone", p->phone}};
+}
 
 json report_answer(const ReportRecord& r) {
     json grid = nullptr;
@@ -28,7 +28,7 @@ json report_answer(const ReportRecord& r) {
             {"category", r.category},
             {"grid", grid},
             {"unassigned", !r.grid.has_value()},
-            {"responsible", {{"leader", person(r.leader)}, {"worker", person(r.worker)}}},
+            {"responsible", {{"leader", person_json(r.leader)}, {"worker", person_json(r.worker)}}},
             {"assignment", {{"method", r.method}, {"distance_m", std::round(r.distance_m * 100) / 100}}},
             {"reported_at", format_rfc3339(r.reported_at)}};
 }

@@ -18,4 +18,7 @@ nlohmann::json report_feature(const ReportRecord& r, bool with_timeline);
 
 nlohmann::json event_json(const EventRecord& e);
 
+/// {"id","name","phone"}, or null.
+nlohmann::json person_json(const std::optional<Person>& p);
+
 }  // namespace wangge::data

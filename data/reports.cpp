@@ -4,6 +4,7 @@
 #include "data/copy.hpp"
 #include "data/db.hpp"
 #include "data/report_json.hpp"
+#include "data/row_read.hpp"
 #include "data/text.hpp"
 #include "data/town_store.hpp"
 #include "geo/grid_index.hpp"
@@ -24,30 +25,11 @@ using std::chrono::seconds;
 
 constexpr seconds k_future_slack{600};  // phones' clocks run a little fast
 
-Timestamp epoch(const pqxx::field& f) { return Timestamp{seconds{f.as<long long>()}}; }
-std::optional<Timestamp> epoch_or_null(const pqxx::field& f) {
-    if (f.is_null()) return std::nullopt;
-    return epoch(f);
-}
-std::optional<std::string> text_or_null(const pqxx::field& f) {
-    if (f.is_null()) return std::nullopt;
-    return f.as<std::string>();
-}
-std::optional<Person> person_at(const pqxx::row& r, int first) {
-    if (r[first].is_null()) return std::nullopt;
-    return Person{r[first].as<std::string>(), r[first + 1].as<std::string>(), r[first + 2].as<std::string>()};
-}
-
-std::vector<std::string> split_commas(const std::string& s) {
-    std::vector<std::string> out;
-    for (std::size_t start = 0; start < s.size();) {
-        auto comma = s.find(',', start);
-        if (comma == std::string::npos) comma = s.size();
-        out.push_back(s.substr(start, comma - start));
-        start = comma + 1;
-    }
-    return out;
-}
+using detail::epoch;
+using detail::epoch_or_null;
+using detail::person_at;
+using detail::split_commas;
+using detail::text_or_null;
 
 // Every column of a ReportRecord; the grid's staff are the current ones.
 constexpr const char* k_report_select = R"sql(

@@ -4,6 +4,7 @@
 #include "core/principal.hpp"
 #include "data/audit.hpp"
 #include "data/db.hpp"
+#include "data/row_read.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -28,10 +29,8 @@ LEFT JOIN grid_staff sw ON sw.town = g.town AND sw.grid = g.id AND sw.role = 'wo
 LEFT JOIN workers w ON w.town = sw.town AND w.id = sw.worker
 )sql";
 
-std::optional<Person> person_at(const pqxx::row& r, int first) {
-    if (r[first].is_null()) return std::nullopt;
-    return Person{r[first].as<std::string>(), r[first + 1].as<std::string>(), r[first + 2].as<std::string>()};
-}
+using detail::epoch;
+using detail::person_at;
 
 GridRecord grid_from_row(const pqxx::row& r) {
     GridRecord g;
@@ -40,8 +39,8 @@ GridRecord grid_from_row(const pqxx::row& r) {
     g.code = r[2].as<std::string>();
     g.name = r[3].as<std::string>();
     g.version = r[4].as<int>();
-    g.valid_from = Timestamp{std::chrono::seconds{r[5].as<long long>()}};
-    if (!r[6].is_null()) g.valid_to = Timestamp{std::chrono::seconds{r[6].as<long long>()}};
+    g.valid_from = epoch(r[5]);
+    g.valid_to = detail::epoch_or_null(r[6]);
     g.geometry_geojson = r[7].as<std::string>();
     g.area_m2 = r[8].as<double>();
     g.leader = person_at(r, 9);
@@ -141,18 +140,8 @@ std::vector<WorkerRecord> list_workers(Database& db, const std::string& town) {
             "WHERE w.town = $1 AND w.active GROUP BY w.town, w.id ORDER BY w.id",
             town);
         for (const auto& r : res) {
-            WorkerRecord w{{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()},
-                           r[3].as<std::string>(),
-                           r[4].is_null() ? std::nullopt : std::optional<std::string>(r[4].as<std::string>()),
-                           {}};
-            std::string grids = r[5].as<std::string>();
-            for (std::size_t start = 0; start < grids.size();) {
-                auto comma = grids.find(',', start);
-                if (comma == std::string::npos) comma = grids.size();
-                w.grids.push_back(grids.substr(start, comma - start));
-                start = comma + 1;
-            }
-            out.push_back(std::move(w));
+            out.push_back({*person_at(r, 0), r[3].as<std::string>(), detail::text_or_null(r[4]),
+                           detail::split_commas(r[5].as<std::string>())});
         }
     });
     return out;
