@@ -140,7 +140,10 @@ Response problem(int status, std::string_view slug, std::string_view title, cons
 
 Response problem_of(const Error& e) {
     const auto& d = describe(e.code());
-    return problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());
+    auto r = problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());
+    // The database is down or restarting: the pool retries it within a second.
+    if (e.code() == ErrorCode::database_unavailable) r.headers.emplace_back("Retry-After", "1");
+    return r;
 }
 
 }  // namespace wangge::api

@@ -4,6 +4,9 @@
 
 #include <pqxx/pqxx>
 
+#include <poll.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,36 +21,77 @@ struct PooledConnection {
 };
 }  // namespace detail
 
-Database::Database(std::string conninfo, std::size_t pool_size)
-    : m_conninfo(std::move(conninfo)), m_size(pool_size == 0 ? 1 : pool_size) {
-    // A down database must not hang requests for libpq's default (forever).
-    if (m_conninfo.find("connect_timeout") == std::string::npos) m_conninfo += " connect_timeout=5";
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// After a failed connect, requests fail fast for this long instead of each trying (and,
+// with an unreachable host, each waiting connect_timeout): no connect storm while the
+// database is down, and recovery within this delay once it is back.
+constexpr auto k_down_hold = std::chrono::milliseconds(500);
+// A request waits this long for a free connection, then gets 503 rather than hanging
+// behind a database that stopped answering.
+constexpr auto k_lease_wait = std::chrono::seconds(15);
+
+// An idle connection has nothing to read. If its socket is readable or hung up, the
+// server closed it (restart, admin shutdown, idle timeout): using it would fail the
+// request that leased it.
+bool looks_alive(const pqxx::connection_base& c) {
+    if (!c.is_open()) return false;
+    pollfd p{c.sock(), POLLIN, 0};
+    if (p.fd < 0) return false;
+    const int n = ::poll(&p, 1, 0);
+    return n == 0;
 }
+
+std::string with_connect_timeout(std::string conninfo) {
+    // A down or unreachable database must not hang requests for libpq's default (forever).
+    if (conninfo.find("connect_timeout") != std::string::npos) return conninfo;
+    if (conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0)
+        return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=2";
+    return conninfo + " connect_timeout=2";
+}
+
+}  // namespace
+
+Database::Database(std::string conninfo, std::size_t pool_size)
+    : m_conninfo(with_connect_timeout(std::move(conninfo))), m_size(pool_size == 0 ? 1 : pool_size) {}
 
 Database::~Database() = default;
 
 std::unique_ptr<detail::PooledConnection> Database::take() {
+    std::vector<std::unique_ptr<detail::PooledConnection>> dead;  // closed outside the lock
     std::unique_lock lock(m_mutex);
     ++m_waiting;
-    m_cv.wait(lock, [&] { return !m_idle.empty() || m_in_use + m_idle.size() < m_size; });
+    const bool free = m_cv.wait_for(lock, k_lease_wait, [&] { return !m_idle.empty() || m_in_use + m_idle.size() < m_size; });
     --m_waiting;
+    if (!free) throw Error(ErrorCode::database_unavailable, "the database is not answering: no connection became free");
     ++m_in_use;
-    if (!m_idle.empty()) {
+    while (!m_idle.empty()) {
         auto c = std::move(m_idle.back());
         m_idle.pop_back();
-        return c;
+        if (looks_alive(c->c)) return c;
+        dead.push_back(std::move(c));
+    }
+    if (Clock::now() < m_down_until) {
+        --m_in_use;
+        m_cv.notify_one();
+        throw Error(ErrorCode::database_unavailable, "the database is not reachable");
     }
     lock.unlock();
+    dead.clear();
     try {
         auto c = std::make_unique<detail::PooledConnection>(m_conninfo);
         // Reports and audit rows carry Shanghai civil dates; keep the session zone fixed.
         pqxx::nontransaction(c->c).exec("SET TIME ZONE 'Asia/Shanghai'");
         return c;
-    } catch (...) {
+    } catch (const std::exception& e) {
+        std::cerr << "database: cannot connect: " << e.what() << '\n';
         std::lock_guard relock(m_mutex);
+        m_down_until = Clock::now() + k_down_hold;
         --m_in_use;
         m_cv.notify_one();
-        throw;
+        throw Error(ErrorCode::database_unavailable, "the database is not reachable");
     }
 }
 
@@ -58,14 +102,22 @@ void Database::give_back(std::unique_ptr<detail::PooledConnection> c) {
     m_cv.notify_one();
 }
 
-void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
-    std::unique_ptr<detail::PooledConnection> c;
-    try {
-        c = take();
-    } catch (const std::exception& e) {
-        std::cerr << "database: cannot connect: " << e.what() << '\n';
-        throw Error(ErrorCode::database_unavailable, "the database is not reachable");
+void Database::lost(const char* what) {
+    std::cerr << "database: connection lost: " << what << '\n';
+    // The other idle connections went with the server: drop them now rather than fail
+    // one request each.
+    std::vector<std::unique_ptr<detail::PooledConnection>> dead;
+    {
+        std::lock_guard lock(m_mutex);
+        --m_in_use;
+        dead.swap(m_idle);
+        m_cv.notify_all();
     }
+    throw Error(ErrorCode::database_unavailable, "the database connection was lost");
+}
+
+void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
+    auto c = take();
     try {
         fn(c->c);
         give_back(std::move(c));
@@ -73,19 +125,27 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
         give_back(std::move(c));
         throw;
     } catch (const pqxx::broken_connection& e) {
-        std::cerr << "database: connection lost: " << e.what() << '\n';
-        give_back(nullptr);
-        throw Error(ErrorCode::database_unavailable, "the database connection was lost");
+        c.reset();
+        lost(e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+        // The commit went out and the connection died before its answer: the work may or
+        // may not be stored, so the client must retry (reports are idempotent by client_id).
+        c.reset();
+        lost(e.what());
     } catch (const pqxx::sql_error& e) {
+        // The server may be shutting down under us (admin shutdown, crash recovery,
+        // connection failure classes): do not reuse.
+        const bool gone = !c->c.is_open() || e.sqlstate().rfind("57P", 0) == 0 || e.sqlstate().rfind("08", 0) == 0;
+        if (gone) {
+            c.reset();
+            lost(e.what());
+        }
         std::cerr << "database: " << e.what() << " in: " << e.query().substr(0, 200) << '\n';
-        // The server may have restarted under us (admin shutdown): do not reuse.
-        const bool lost = !c->c.is_open() || e.sqlstate().rfind("57P", 0) == 0 || e.sqlstate().rfind("08", 0) == 0;
-        give_back(lost ? nullptr : std::move(c));
-        if (lost) throw Error(ErrorCode::database_unavailable, "the database connection was lost");
+        give_back(std::move(c));
         throw Error(ErrorCode::internal, "database error");
     } catch (const std::exception& e) {
         std::cerr << "database: " << e.what() << '\n';
-        give_back(c && c->c.is_open() ? std::move(c) : nullptr);
+        give_back(c->c.is_open() ? std::move(c) : nullptr);
         throw Error(ErrorCode::internal, "database error");
     }
 }

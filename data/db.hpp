@@ -1,8 +1,10 @@
 #pragma once
 // A small pool of libpqxx 6.4 connections. A connection is single-threaded, so each
 // caller leases one for the length of a unit of work. Connections broken by a server
-// restart are thrown away and replaced on the next lease.
+// restart are thrown away (all idle ones with them) and replaced on the next lease; while
+// the server is down, requests fail fast with Error(database_unavailable) (503).
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -50,6 +52,8 @@ public:
 private:
     std::unique_ptr<detail::PooledConnection> take();
     void give_back(std::unique_ptr<detail::PooledConnection> c);
+    /// Drops the idle connections too and throws Error(database_unavailable).
+    [[noreturn]] void lost(const char* what);
 
     std::string m_conninfo;
     std::size_t m_size;
@@ -58,6 +62,7 @@ private:
     std::vector<std::unique_ptr<detail::PooledConnection>> m_idle;
     std::size_t m_in_use = 0;
     std::size_t m_waiting = 0;
+    std::chrono::steady_clock::time_point m_down_until{};
 };
 
 /// The connection string: $WANGGE_DB, else WANGGE_DB=… from var/wangge.env in the

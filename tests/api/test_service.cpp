@@ -221,6 +221,8 @@ TEST(ApiWithoutDatabase, ReadyzAndDataRoutesAre503) {
     auto ready = service.handle(r);
     EXPECT_EQ(ready.status, 503);
     EXPECT_EQ(ready.content_type, "application/problem+json");
+    EXPECT_NE(std::find(ready.headers.begin(), ready.headers.end(), std::pair<std::string, std::string>{"Retry-After", "1"}),
+              ready.headers.end());
     r.path = "/api/v1/towns";
     r.headers["authorization"] = "Bearer wg_0000000000000000000000000000000000000000";
     EXPECT_EQ(service.handle(r).status, 503);
