@@ -95,13 +95,48 @@ void send(Http::ResponseWriter& writer, const Response& out) {
     }
 }
 
+// Requests between arrival and the hand-over of their answer to the transport; a drain
+// waits for this to reach zero.
+struct InFlight {
+    std::mutex mutex;
+    std::condition_variable idle;
+    std::size_t count = 0;
+    bool draining = false;
+
+    /// False when draining: the request is refused instead of started.
+    bool enter() {
+        std::lock_guard lock(mutex);
+        if (draining) return false;
+        ++count;
+        return true;
+    }
+    void leave() {
+        std::lock_guard lock(mutex);
+        if (--count == 0) idle.notify_all();
+    }
+};
+
 class PistacheHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(PistacheHandler)
 
-    PistacheHandler(Service& service, WorkerPool& pool) : m_service(&service), m_pool(&pool) {}
+    PistacheHandler(Service& service, WorkerPool& pool, InFlight& in_flight)
+        : m_service(&service), m_pool(&pool), m_in_flight(&in_flight) {}
 
     void onRequest(const Http::Request& in, Http::ResponseWriter writer) override {
+        if (!m_in_flight->enter()) {
+            // Shutting down: a clear refusal the client can retry elsewhere or later, never
+            // a request that is started and then cut off.
+            auto refusal = problem(503, "shutting-down", "Shutting down", "the server is shutting down; retry shortly");
+            refusal.headers.emplace_back("Retry-After", "1");
+            return send(writer, refusal);
+        }
+        struct Leave {
+            InFlight* f;
+            ~Leave() {
+                if (f != nullptr) f->leave();
+            }
+        } leave{m_in_flight};
         Response out;
         Request request;
         try {
@@ -137,7 +172,12 @@ public:
             return send(writer, out);
         }
         auto shared_writer = std::make_shared<Http::ResponseWriter>(std::move(writer));
-        m_pool->post([service = m_service, request = std::move(request), shared_writer]() {
+        leave.f = nullptr;  // the worker leaves once the answer is handed over
+        m_pool->post([service = m_service, request = std::move(request), shared_writer, in_flight = m_in_flight]() {
+            struct Leave {
+                InFlight* f;
+                ~Leave() { f->leave(); }
+            } done{in_flight};
             send(*shared_writer, service->handle(request));
         });
     }
@@ -145,17 +185,22 @@ public:
 private:
     Service* m_service;
     WorkerPool* m_pool;
+    InFlight* m_in_flight;
 };
 
 }  // namespace
 
 namespace detail {
 struct ServerState {
+    ServerState(Service* s, Address a, int t) : service(s), address(std::move(a)), threads(t) {}
     Service* service;
     Address address;
     int threads;
     std::unique_ptr<WorkerPool> pool;
     std::unique_ptr<Http::Endpoint> endpoint;
+    // Shared with the /metrics source, which may outlive this server.
+    std::shared_ptr<InFlight> in_flight_ptr = std::make_shared<InFlight>();
+    InFlight& in_flight = *in_flight_ptr;
 };
 }  // namespace detail
 
@@ -179,8 +224,18 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads)
     }
     if (port < 0 || port > 65535) throw Error(ErrorCode::bad_request, "--listen: the port must be 0–65535");
     m_state = std::make_unique<detail::ServerState>(
-        detail::ServerState{&service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads), nullptr,
-                            nullptr});
+        &service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads));
+    service.metrics().add_source([f = m_state->in_flight_ptr] {
+        std::size_t n = 0;
+        {
+            std::lock_guard lock(f->mutex);
+            n = f->count;
+        }
+        return "# HELP wangge_http_requests_in_flight Requests started and not yet answered (this one included).\n"
+               "# TYPE wangge_http_requests_in_flight gauge\n"
+               "wangge_http_requests_in_flight " +
+               std::to_string(n) + "\n";
+    });
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -196,8 +251,25 @@ void HttpServer::start() {
                     .maxRequestSize(65u << 20)
                     .maxResponseSize(256u << 20);
     m_state->endpoint->init(opts);
-    m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service, *m_state->pool));
+    m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service, *m_state->pool, m_state->in_flight));
     m_state->endpoint->serveThreaded();
+}
+
+bool HttpServer::drain(std::chrono::milliseconds limit) {
+    auto& f = m_state->in_flight;
+    std::unique_lock lock(f.mutex);
+    f.draining = true;
+    const bool drained = f.idle.wait_for(lock, limit, [&] { return f.count == 0; });
+    lock.unlock();
+    // The last answers were handed to Pistache's I/O threads, which write them out
+    // asynchronously: give them a moment before the transport goes away.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return drained;
+}
+
+std::size_t HttpServer::in_flight() const {
+    std::lock_guard lock(m_state->in_flight.mutex);
+    return m_state->in_flight.count;
 }
 
 void HttpServer::stop() noexcept {

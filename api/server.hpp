@@ -2,6 +2,8 @@
 // Pistache in front of Service: decodes requests, sends responses. Pistache headers stay
 // in server.cpp.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +35,12 @@ public:
 
     /// Starts serving on background threads. @throws std::runtime_error when the port is taken
     void start();
+    /// Graceful shutdown, first half: requests that arrive from now on are refused with
+    /// 503 (Retry-After: 1); waits up to `limit` for the requests already started to be
+    /// answered. @returns false when some were still running at the limit
+    bool drain(std::chrono::milliseconds limit);
+    /// Requests started and not yet answered.
+    std::size_t in_flight() const;
     void stop() noexcept;
     std::uint16_t port() const;
 

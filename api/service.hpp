@@ -51,6 +51,8 @@ public:
     Response handle(const Request& request);
 
     const Router& router() const noexcept { return m_router; }
+    /// For the HTTP front's own gauges (add_source before serving).
+    Metrics& metrics() noexcept { return m_metrics; }
 
 private:
     Response dispatch(const Request& request, std::string& route_name);

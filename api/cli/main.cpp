@@ -2,6 +2,7 @@
 
 #include "api/server.hpp"
 #include "api/service.hpp"
+#include "data/backup.hpp"
 #include "core/error.hpp"
 #include "data/db.hpp"
 #include "data/demo.hpp"
@@ -24,7 +25,7 @@ namespace {
 
 using namespace wangge;
 
-int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool) {
+int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, int drain_seconds) {
     api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
     api::Service service(db);
@@ -41,8 +42,16 @@ int run_serve(const std::string& argv0, const std::string& listen, int threads, 
               << (db.ping() ? "" : " (database not reachable yet: /readyz answers 503)") << std::endl;
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    std::cerr << "wangge: stopping" << std::endl;
+    // Graceful: requests already started are answered (a batch being stored commits and
+    // its client hears so); new ones get 503 with Retry-After until the port closes.
+    std::cerr << "wangge: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", draining " << server.in_flight()
+              << " request(s) in flight (up to " << drain_seconds << " s)" << std::endl;
+    const bool drained = server.drain(std::chrono::seconds(drain_seconds));
+    if (!drained)
+        std::cerr << "wangge: " << server.in_flight() << " request(s) still running after " << drain_seconds
+                  << " s; stopping anyway (their transactions roll back unless already committed)" << std::endl;
     server.stop();
+    std::cerr << "wangge: stopped" << std::endl;
     return 0;
 }
 
@@ -61,6 +70,10 @@ int main(int argc, char** argv) {
     serve->add_option("--listen", listen, "host:port to listen on")->capture_default_str();
     serve->add_option("--threads", threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 256));
     serve->add_option("--db-pool", pool, "database connections")->capture_default_str()->check(CLI::Range(1, 256));
+    int drain_seconds = 30;
+    serve->add_option("--drain-seconds", drain_seconds, "on SIGTERM/SIGINT, how long in-flight requests may finish")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
 
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
 
@@ -110,12 +123,33 @@ int main(int argc, char** argv) {
     import_grids->add_option("--town", import_town, "town code")->required();
     import_grids->add_flag("--dry-run", import_dry_run, "report what would change and every problem; write nothing");
 
+    auto* backup = app.add_subcommand("backup", "Write the database to an archive (pg_dump -Fc of the server's version)");
+    std::string backup_file;
+    backup->add_option("-o,--output", backup_file, "the archive to write")->required();
+    auto* restore = app.add_subcommand("restore", "Replace the database with an archive from `wangge backup` (one transaction)");
+    std::string restore_file;
+    bool restore_force = false;
+    restore->add_option("file", restore_file, "the archive")->required()->check(CLI::ExistingFile);
+    restore->add_flag("--force", restore_force, "restore over a database that holds tables (they are replaced)");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
-        if (serve->parsed()) return run_serve(argv0, listen, threads, pool);
+        if (serve->parsed()) return run_serve(argv0, listen, threads, pool, drain_seconds);
 
         data::Database db(data::resolve_conninfo(argv0), 2);
+        if (backup->parsed()) {
+            const auto out = data::backup(db, backup_file);
+            std::cerr << "backup: " << backup_file << " (" << out.bytes << " bytes, PostgreSQL " << out.server_version
+                      << ", " << out.tool << ")\n";
+            return 0;
+        }
+        if (restore->parsed()) {
+            const auto out = data::restore(db, restore_file, restore_force);
+            std::cerr << "restore: " << restore_file << " restored (PostgreSQL " << out.server_version << ", " << out.tool
+                      << "); restart running servers so they reload grids and caches\n";
+            return 0;
+        }
         if (migrate->parsed()) {
             const auto result = data::migrate(db, data::data_dir());
             for (const auto& name : result.applied) std::cerr << "applied " << name << '\n';
