@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A private PostgreSQL + PostGIS cluster for wangge, under var/ (git-ignored).
 #   scripts/pg.sh [--test] start|stop|status|psql [args]|url|destroy
-# The demo cluster (default) listens on port 5433, the test cluster (--test) on 5434;
-# both on a unix socket in their own directory and on 127.0.0.1 only. As root, the
-# cluster is created and run as the postgres user (initdb refuses root).
+# The demo cluster (default) listens on port 5433 ($WANGGE_PG_PORT), the test cluster
+# (--test) on 5434 ($WANGGE_TEST_PG_PORT); both on a unix socket in their own directory and
+# on 127.0.0.1 only. As root, the cluster is created and run as the postgres user (initdb
+# refuses root). WANGGE_PG_DIR=DIR puts the cluster in DIR instead of var/pg-*: how tests
+# start private clusters they may stop and restart without disturbing anyone.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,10 +24,14 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 mkdir -p "$ROOT/var"
 link="$ROOT/var/pg-$instance"
+[[ -n ${WANGGE_PG_DIR:-} ]] && link=$WANGGE_PG_DIR
 RUNAS=()
 if [[ $(id -u) -eq 0 ]]; then
   RUNAS=(runuser -u postgres --)
-  if [[ ! -e "$link" ]]; then
+  if [[ -n ${WANGGE_PG_DIR:-} ]]; then
+    mkdir -p "$link"
+    chown postgres:postgres "$link"
+  elif [[ ! -e "$link" ]]; then
     mkdir -p "$link"
     chown postgres:postgres "$link"
     # The postgres user must be able to reach var/; a checkout under a private home
@@ -100,7 +106,8 @@ case "$cmd" in
     fi
     target=$(readlink -f "$link")
     rm -rf "$target"
-    rm -f "$link" 2>/dev/null || true
+    [[ -L "$link" ]] && rm -f "$link"
+    true
     ;;
   *)
     echo "usage: scripts/pg.sh [--test] start|stop|status|psql|url|destroy" >&2
