@@ -32,6 +32,7 @@ work=$(mktemp -d /tmp/wangge-load.XXXXXX)
 server_pid=
 started_server=0
 cleanup() {
+  jobs -p | grep -vx "${server_pid:-none}" | xargs -r kill 2>/dev/null || true  # wrk, the RSS sampler
   if [[ $started_server == 1 && -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -39,6 +40,7 @@ cleanup() {
   [[ -n ${WANGGE_LOAD_KEEP:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM  # through the EXIT trap: the server and wrk are stopped
 
 url=${WANGGE_LOAD_URL:-http://127.0.0.1:8080}
 port=${url##*:}
@@ -124,14 +126,20 @@ mix() {  # seconds prefix
 
 echo "load.sh: warm-up ${warmup} s, then ${duration} s at $connections connections" \
      "(tiles $c_tiles, posts $c_posts, lists $c_lists, analytics $c_analytics)"
+# Warm-up: every tile once (the tile cache holds a bounded set of tiles; filling it is
+# not growth), then the mix, so RSS after it is the steady state.
+tile_cache() { curl -fsS -m 10 "$url/metrics" | awk '/^wangge_tile_cache_bytes\{kind="used"\}/ {printf "%d", $2 / 1048576}'; }
+sed "s|^|$url|" "$work/tiles" | xargs -P 8 -n 50 curl -fsS -H "Authorization: Bearer $token" >/dev/null || true
 mix "$warmup" warm
 rss_warm=$(rss_kb)
+cache_warm=$(tile_cache)
 rss_peak=$rss_warm
 ( while sleep 1; do r=$(rss_kb 2>/dev/null) || break; echo "$r"; done ) >"$work/rss" &
 sampler=$!
 mix "$duration" main
 kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
 rss_end=$(rss_kb)
+cache_end=$(tile_cache)
 rss_peak=$(sort -n "$work/rss" | tail -n 1); rss_peak=${rss_peak:-$rss_end}
 kill -0 "$server_pid" 2>/dev/null || { echo "load.sh: the server died" >&2; exit 1; }
 
@@ -162,7 +170,7 @@ done
 growth=$(awk -v a="$rss_warm" -v b="$rss_end" 'BEGIN { printf "%.1f", (b - a) * 100 / a }')
 echo
 echo "reports acknowledged: $acked, in the database: $stored, missing: $missing"
-echo "server RSS: after warm-up $(( rss_warm / 1024 )) MiB, end $(( rss_end / 1024 )) MiB, peak $(( rss_peak / 1024 )) MiB, growth ${growth}%"
+echo "server RSS: after warm-up $(( rss_warm / 1024 )) MiB, end $(( rss_end / 1024 )) MiB, peak $(( rss_peak / 1024 )) MiB, growth ${growth}% (tile cache ${cache_warm} → ${cache_end} MiB)"
 (( missing == 0 )) || { echo "  FAIL: $missing acknowledged report(s) not in the database" >&2; fail=1; }
 (( acked > 0 )) || { echo "  FAIL: no report was acknowledged" >&2; fail=1; }
 awk -v g="$growth" 'BEGIN { exit !(g < 10) }' || { echo "  FAIL: RSS grew ${growth}% after the warm-up (limit 10%)" >&2; fail=1; }
