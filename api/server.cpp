@@ -120,6 +120,14 @@ class PistacheHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(PistacheHandler)
 
+    // Leaves the in-flight count when the request is over, on whichever thread that is.
+    struct LeaveOnExit {
+        InFlight* f;
+        ~LeaveOnExit() {
+            if (f != nullptr) f->leave();
+        }
+    };
+
     PistacheHandler(Service& service, WorkerPool& pool, InFlight& in_flight)
         : m_service(&service), m_pool(&pool), m_in_flight(&in_flight) {}
 
@@ -131,12 +139,7 @@ public:
             refusal.headers.emplace_back("Retry-After", "1");
             return send(writer, refusal);
         }
-        struct Leave {
-            InFlight* f;
-            ~Leave() {
-                if (f != nullptr) f->leave();
-            }
-        } leave{m_in_flight};
+        LeaveOnExit leave{m_in_flight};
         Response out;
         Request request;
         try {
@@ -174,10 +177,7 @@ public:
         auto shared_writer = std::make_shared<Http::ResponseWriter>(std::move(writer));
         leave.f = nullptr;  // the worker leaves once the answer is handed over
         m_pool->post([service = m_service, request = std::move(request), shared_writer, in_flight = m_in_flight]() {
-            struct Leave {
-                InFlight* f;
-                ~Leave() { f->leave(); }
-            } done{in_flight};
+            LeaveOnExit done{in_flight};
             send(*shared_writer, service->handle(request));
         });
     }
