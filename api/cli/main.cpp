@@ -24,10 +24,12 @@ namespace {
 
 using namespace wangge;
 
-int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool) {
+int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, const std::string& web_dir) {
     api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
-    api::Service service(db);
+    api::ServiceOptions options;
+    options.web_dir = web_dir;
+    api::Service service(db, std::move(options));
     api::HttpServer server(service, listen, threads);
     // Block the stop signals in every thread, then wait for one here.
     sigset_t stop_signals;
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
     serve->add_option("--listen", listen, "host:port to listen on")->capture_default_str();
     serve->add_option("--threads", threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 256));
     serve->add_option("--db-pool", pool, "database connections")->capture_default_str()->check(CLI::Range(1, 256));
+    std::string web_dir = WANGGE_WEB_DIST;
+    serve->add_option("--web-dir", web_dir, "the built web client (scripts/build-web.sh) served at /")->capture_default_str();
 
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
 
@@ -113,7 +117,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        if (serve->parsed()) return run_serve(argv0, listen, threads, pool);
+        if (serve->parsed()) return run_serve(argv0, listen, threads, pool, web_dir);
 
         data::Database db(data::resolve_conninfo(argv0), 2);
         if (migrate->parsed()) {
