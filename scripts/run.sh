@@ -9,6 +9,7 @@ listen=${WANGGE_LISTEN:-127.0.0.1:8080}
 
 WANGGE_NO_BROWSER=${WANGGE_NO_BROWSER:-1} scripts/install-deps.sh
 scripts/build.sh
+scripts/build-web.sh
 scripts/pg.sh start
 echo "WANGGE_DB='$(scripts/pg.sh url)'" >var/wangge.env
 unset WANGGE_DB  # the binary reads var/wangge.env, like a user's later commands will
