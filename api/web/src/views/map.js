@@ -63,6 +63,9 @@ export async function mount(root, ctx) {
     controls: defaultControls({ attribution: false }).extend([new ScaleLine()]),
   });
 
+  // Browser tests turn coordinates into pixels through it (tests/web/map.test.mjs).
+  mapEl.olMap = map;
+
   const refreshTiles = () => {
     setTileFilters(grids, { town: state.town }, token);
     for (const o of overlays) setTileFilters(o.tile, apiFilters(), token);
