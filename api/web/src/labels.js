@@ -27,6 +27,7 @@ export const PLATFORM_LABELS = {
 };
 
 export const ACTION_LABELS = {
+  report: '上报',
   resolve_on_site: '就地办结',
   accept: '受理',
   reject: '不予受理',
