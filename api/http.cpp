@@ -1,8 +1,12 @@
 #include "api/http.hpp"
 
 #include "core/error.hpp"
+#include "tiles/tile_service.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdio>
 
 namespace wangge::api {
 
@@ -121,6 +125,19 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
         out[*key] = *value;
     }
     return out;
+}
+
+void apply_content_etag(Response& response, const Request& request) {
+    // FNV-1a, 64 bits: not a security boundary, only "did these bytes change".
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : response.body) h = (h ^ c) * 1099511628211ull;
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+    response.headers.emplace_back("ETag", buf);
+    if (auto inm = request.header("if-none-match"); inm && tiles::etag_matches(*inm, buf)) {
+        response.status = 304;
+        response.body.clear();
+    }
 }
 
 Response problem(int status, std::string_view slug, std::string_view title, const std::string& detail,

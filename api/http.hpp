@@ -79,6 +79,12 @@ private:
 /// an encoded NUL.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
 
+/// Gives a response a strong ETag from its body and, when the request's If-None-Match
+/// names it, turns it into a bodiless 304: for answers that have no cheaper version
+/// number (report lists, static files), this still saves the transfer and the client's
+/// re-rendering.
+void apply_content_etag(Response& response, const Request& request);
+
 /// Parses "a=1&b=x%20y". @throws Error(bad_request) on a malformed escape
 std::map<std::string, std::string> parse_query(std::string_view query);
 

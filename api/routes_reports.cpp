@@ -71,7 +71,10 @@ void add_report_routes(Router& router, data::ReportDesk& desk) {
                     const auto filter = parse_report_filter(ctx.request.query);
                     if (filter.town && !ctx.caller().covers_town(*filter.town))
                         throw Error(ErrorCode::forbidden, "this token does not cover town " + *filter.town);
-                    return feature_collection(desk.list(filter, ctx.caller()), ctx.request);
+                    // The web client polls this list; an unchanged page costs a 304.
+                    auto r = feature_collection(desk.list(filter, ctx.caller()), ctx.request);
+                    apply_content_etag(r, ctx.request);
+                    return r;
                 }});
 
     router.add({"GET", "/api/v1/reports/{id}", Access::token, {}, [&desk](Context& ctx) {

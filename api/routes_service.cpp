@@ -6,6 +6,8 @@
 #include "data/db.hpp"
 #include "data/reports.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <sstream>
 
 namespace wangge {
@@ -40,6 +42,16 @@ void add_service_routes(Router& router, data::Database& db, Metrics& metrics, da
                     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                     r.body = metrics.render(extra.str());
                     return r;
+                }});
+
+    // Who the token belongs to: the web client checks a token with it at sign-in and
+    // shows only the views the role may use.
+    router.add({"GET", "/api/v1/me", Access::token, {}, [](Context& ctx) {
+                    const auto& p = ctx.caller();
+                    nlohmann::json out{{"name", p.name}, {"role", role_name(p.role)}, {"towns", p.towns},
+                                       {"platform", p.platform ? nlohmann::json(*p.platform) : nlohmann::json(nullptr)},
+                                       {"worker", p.worker ? nlohmann::json(*p.worker) : nlohmann::json(nullptr)}};
+                    return Response::json(200, out.dump());
                 }});
 
     router.add({"GET", "/api", Access::open, {}, [](Context&) {

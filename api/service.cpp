@@ -47,6 +47,7 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_analytics_routes(m_router, db, m_report_cache.get(), m_options.meeting_maps);
     add_ogc_routes(m_router, db);
     add_grid_export_routes(m_router, db);
+    add_web_routes(m_router, m_options.web_dir);
 }
 
 void Service::start_analytics_warm_up() {

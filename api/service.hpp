@@ -31,6 +31,8 @@ struct ServiceOptions {
     /// Completion and meeting packs from an in-process copy of the reports (kept fresh
     /// through report_changes) instead of SQL per request.
     bool analytics_cache = true;
+    /// The web client's build output (api/web/dist); empty: `/` answers 503 "not built".
+    std::string web_dir;
 };
 
 class Service {
@@ -77,5 +79,6 @@ void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk
 void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps);
 void add_ogc_routes(Router& router, data::Database& db);
 void add_grid_export_routes(Router& router, data::Database& db);
+void add_web_routes(Router& router, const std::string& web_dir);
 
 }  // namespace wangge::api

@@ -11,11 +11,13 @@ PACKAGES=(
   libpistache-dev nlohmann-json3-dev libcli11-dev libxlsxwriter-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zip unzip curl
+  nodejs npm  # the web client's build (scripts/build-web.sh: Vite from npm)
   poppler-utils python3-openpyxl  # tests: page count of the printed meeting pack, reading its XLSX
 )
-# Browser tests and load benchmarks; skipped with WANGGE_NO_BROWSER=1.
+# Browser tests (tests/web drive Debian's chromium) and load benchmarks; skipped with
+# WANGGE_NO_BROWSER=1.
 if [[ "${WANGGE_NO_BROWSER:-0}" != 1 ]]; then
-  PACKAGES+=(chromium nodejs npm wrk)
+  PACKAGES+=(chromium wrk)
 fi
 
 missing=()

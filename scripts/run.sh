@@ -9,6 +9,7 @@ listen=${WANGGE_LISTEN:-127.0.0.1:8080}
 
 WANGGE_NO_BROWSER=${WANGGE_NO_BROWSER:-1} scripts/install-deps.sh
 scripts/build.sh
+scripts/build-web.sh
 scripts/pg.sh start
 echo "WANGGE_DB='$(scripts/pg.sh url)'" >var/wangge.env
 unset WANGGE_DB  # the binary reads var/wangge.env, like a user's later commands will
@@ -22,6 +23,7 @@ cat <<MSG
 
   wangge is starting on http://$listen/
   demo token (admin, all towns):  $token
+  web client: open http://$listen/ and sign in with the token
 
   try:  curl -H "Authorization: Bearer $token" http://$listen/api/v1/towns
   stop: Ctrl-C (the database keeps running; scripts/pg.sh stop stops it)

@@ -8,6 +8,7 @@ started=$(date +%s)
 
 scripts/install-deps.sh
 scripts/build.sh -DWANGGE_BUILD_TESTS=ON
+scripts/build-web.sh  # the browser tests (tests/web) load the built client
 
 scripts/pg.sh --test destroy >/dev/null 2>&1 || true
 cleanup() { scripts/pg.sh --test destroy >/dev/null 2>&1 || true; }

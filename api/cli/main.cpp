@@ -25,10 +25,13 @@ namespace {
 
 using namespace wangge;
 
-int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, int drain_seconds) {
+int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, int drain_seconds,
+              const std::string& web_dir) {
     api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
-    api::Service service(db);
+    api::ServiceOptions options;
+    options.web_dir = web_dir;
+    api::Service service(db, std::move(options));
     api::HttpServer server(service, listen, threads);
     // Block the stop signals in every thread, then wait for one here.
     sigset_t stop_signals;
@@ -74,6 +77,8 @@ int main(int argc, char** argv) {
     serve->add_option("--drain-seconds", drain_seconds, "on SIGTERM/SIGINT, how long in-flight requests may finish")
         ->capture_default_str()
         ->check(CLI::Range(0, 3600));
+    std::string web_dir = WANGGE_WEB_DIST;
+    serve->add_option("--web-dir", web_dir, "the built web client (scripts/build-web.sh) served at /")->capture_default_str();
 
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
 
@@ -135,7 +140,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        if (serve->parsed()) return run_serve(argv0, listen, threads, pool, drain_seconds);
+        if (serve->parsed()) return run_serve(argv0, listen, threads, pool, drain_seconds, web_dir);
 
         data::Database db(data::resolve_conninfo(argv0), 2);
         if (backup->parsed()) {

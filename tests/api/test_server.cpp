@@ -9,6 +9,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
 using namespace wangge;
 
 using test::fetch;
@@ -84,4 +88,35 @@ TEST(HttpServer, SendsTheHandlersOwnHeaders) {
     EXPECT_EQ(wrong_verb.status, 405);
     EXPECT_NE(wrong_verb.headers.find("Allow: GET"), std::string::npos) << wrong_verb.headers;
     server.stop();
+}
+
+TEST(HttpServer, WebAssetsRefuseTraversalInAnyEncoding) {
+    auto& t = test::demo_database();
+    const auto root = std::filesystem::temp_directory_path() / ("wangge-web-srv-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(root / "dist/assets");
+    std::ofstream(root / "dist/index.html") << "<!doctype html><title>ok</title>";
+    std::ofstream(root / "dist/assets/app-1.js") << "1";
+    std::ofstream(root / "secret.txt") << "do not serve";
+    api::ServiceOptions options;
+    options.web_dir = (root / "dist").string();
+    api::Service service(t.db(), options);
+    api::HttpServer server(service, "127.0.0.1:0", 2);
+    server.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+
+    EXPECT_EQ(fetch(base + "/").status, 200);
+    const auto js = fetch(base + "/assets/app-1.js");
+    EXPECT_EQ(js.status, 200);
+    EXPECT_NE(js.headers.find("Content-Type: text/javascript"), std::string::npos) << js.headers;
+    for (const char* path : {"/assets/../../secret.txt", "/assets/../secret.txt", "/assets/%2e%2e/secret.txt",
+                             "/assets/%2e%2e%2fsecret.txt", "/assets/..%2F..%2Fsecret.txt", "/assets/%2E%2E%5Csecret.txt",
+                             "/assets/../../etc/passwd", "/assets/%2e%2e/%2e%2e/etc/passwd"}) {
+        const auto r = fetch(base + path);
+        EXPECT_TRUE(r.status == 404 || r.status == 400) << path << " → " << r.status;
+        EXPECT_EQ(r.body.find("do not serve"), std::string::npos) << path;
+        EXPECT_EQ(r.body.find("root:"), std::string::npos) << path;
+        EXPECT_NE(r.headers.find("application/problem+json"), std::string::npos) << path;
+    }
+    server.stop();
+    std::filesystem::remove_all(root);
 }
