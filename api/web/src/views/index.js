@@ -11,6 +11,7 @@ export const views = [
   { route: 'map', title: '指挥地图', roles: ALL, load: () => import('./map.js') },
   { route: 'reports', title: '事件列表', roles: ['grid_worker', 'command', 'platform', 'leader', 'admin'], load: () => import('./reports.js') },
   { route: 'editor', title: '网格编辑', roles: ['gis_admin', 'admin'], load: () => import('./editor.js') },
+  { route: 'dashboard', title: '会商', roles: ['leader', 'command', 'admin'], load: () => import('./dashboard.js') },
 ];
 
 /** The views a role may use, in nav order. */
