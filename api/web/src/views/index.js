@@ -12,6 +12,7 @@ export const views = [
   { route: 'reports', title: '事件列表', roles: ['grid_worker', 'command', 'platform', 'leader', 'admin'], load: () => import('./reports.js') },
   { route: 'editor', title: '网格编辑', roles: ['gis_admin', 'admin'], load: () => import('./editor.js') },
   { route: 'dashboard', title: '会商', roles: ['leader', 'command', 'admin'], load: () => import('./dashboard.js') },
+  { route: 'bigscreen', title: '大屏', roles: ['leader', 'command', 'admin'], load: () => import('./bigscreen.js'), fullscreen: true },
 ];
 
 /** The views a role may use, in nav order. */
