@@ -172,3 +172,90 @@ test('a grid saved by someone else meanwhile is a 412 explained with a reload', 
   await page.locator('.grid-count').filter({ hasText: '个网格' }).waitFor();
   assert.deepEqual(page.errors, []);
 });
+
+/** Fits the editor's map to the grids; returns a function lon/lat → page pixel. */
+async function fitGrids(page, ids) {
+  await page.evaluate((list) => {
+    const { map, source } = window.__wangge.editor;
+    const ext = list.map((id) => source.getFeatureById(id).getGeometry().getExtent())
+      .reduce((e, x) => [Math.min(e[0], x[0]), Math.min(e[1], x[1]), Math.max(e[2], x[2]), Math.max(e[3], x[3])]);
+    map.getView().cancelAnimations();
+    map.getView().fit(ext, { padding: [120, 120, 120, 120] });
+    map.renderSync();
+  }, ids);
+  const box = await page.locator('#editor-map').boundingBox();
+  return async (lon, lat) => {
+    const [x, y] = await page.evaluate((c) => window.__wangge.map.getPixelFromCoordinate(c), mercator(lon, lat));
+    return [box.x + x, box.y + y];
+  };
+}
+
+// Planar area in lon/lat, where the edges are straight: the cut points lie on the stored
+// edges there. Projected or geodesic, a long edge bends and its inserted point would
+// fake square metres (docs/grids.md). 1e-7 of the area (≈ 0.1 m² here) allows for the
+// API's 9 decimals.
+const area = (ids) => Number(psql(`SELECT sum(ST_Area(geom)) FROM grids
+  WHERE id IN (${ids.map((g) => `'${g}'`).join(',')}) AND valid_to IS NULL`, app.db));
+const current = () => psql(`SELECT id FROM grids WHERE town = '${TOWN}' AND valid_to IS NULL ORDER BY id`, app.db).split('\n');
+
+test('a line drawn across a grid splits it in two, saved as one batch', async () => {
+  const grid = 'tashi-020';
+  const [x0, x1, y] = psql(`SELECT ST_XMin(geom), ST_XMax(geom), ST_Y(ST_PointOnSurface(geom)) FROM grids
+    WHERE id = '${grid}' AND valid_to IS NULL`, app.db).split('|').map(Number);
+  const before = { area: area([grid]), ids: current(), version: (await versions([grid]))[grid] };
+  const page = await openEditor();
+  const px = await fitGrids(page, [grid]);
+  await page.mouse.click(...(await px(x0 + (x1 - x0) * 0.5, y)));
+  await page.locator('.sel-item').filter({ hasText: grid }).waitFor();
+  await page.click('button.mode[data-mode=split]');
+  const span = x1 - x0;
+  const a = await px(x0 - span * 0.08, y);
+  const b = await px(x1 + span * 0.08, y + span * 0.02);
+  await page.mouse.click(...a);
+  await page.mouse.move(...b, { steps: 5 });
+  await page.mouse.dblclick(...b);
+  await page.locator('.change-list .created').waitFor();
+  assert.equal(await page.locator('.change-list .changed').count(), 1);
+  await app.screenshot(page, 'editor-split');
+  const saved = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes(`/towns/${TOWN}/grids`));
+  await page.click('#save');
+  const r = await saved;
+  assert.equal(r.status(), 200, await r.text());
+  const out = await r.json();
+  assert.equal(out.grids.length, 2);
+  const ids = current();
+  const added = ids.filter((id) => !before.ids.includes(id));
+  assert.equal(added.length, 1, 'one new grid');
+  assert.equal((await versions([grid]))[grid], before.version + 1);
+  const parts = area([grid, added[0]]);
+  assert.ok(Math.abs(parts - before.area) < before.area * 1e-7, `the two parts cover the old grid: ${parts} vs ${before.area}`);
+  assert.deepEqual(page.errors, []);
+});
+
+test('two neighbouring grids merge into one, the other retired', async () => {
+  const [a, b] = psql(`SELECT a.id, b.id FROM grids a JOIN grids b ON a.id < b.id AND a.town = b.town
+    WHERE a.town = '${TOWN}' AND a.valid_to IS NULL AND b.valid_to IS NULL AND a.id > 'tashi-025'
+      AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))::geography) > 100
+    ORDER BY a.id, b.id LIMIT 1`, app.db).split('|');
+  const before = { area: area([a, b]), version: (await versions([a]))[a] };
+  const page = await openEditor();
+  const px = await fitGrids(page, [a, b]);
+  for (const id of [a, b]) {
+    const [lon, lat] = psql(`SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids
+      WHERE id = '${id}' AND valid_to IS NULL`, app.db).split('|').map(Number);
+    await page.mouse.click(...(await px(lon, lat)));
+    await page.locator('.sel-item').filter({ hasText: id }).waitFor();
+  }
+  await page.click('#merge');
+  await page.locator('.change-list .retired').filter({ hasText: b }).waitFor();
+  await app.screenshot(page, 'editor-merge');
+  const saved = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes(`/towns/${TOWN}/grids`));
+  await page.click('#save');
+  const r = await saved;
+  assert.equal(r.status(), 200, await r.text());
+  assert.ok(!current().includes(b), `${b} retired`);
+  assert.equal((await versions([a]))[a], before.version + 1);
+  assert.ok(Math.abs(area([a]) - before.area) < before.area * 1e-7, 'the merged grid covers both');
+  await page.locator('.saved-list li').filter({ hasText: '已撤销' }).waitFor();
+  assert.deepEqual(page.errors, []);
+});
