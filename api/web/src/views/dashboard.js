@@ -6,7 +6,7 @@ import 'ol/ol.css';
 import './dashboard.css';
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, TooltipComponent, LegendComponent, TitleComponent, DataZoomComponent } from 'echarts/components';
+import { GridComponent, TooltipComponent, LegendComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import Map from 'ol/Map.js';
 import VectorLayer from 'ol/layer/Vector.js';
@@ -21,7 +21,7 @@ import { loadTowns, townExtent, createView } from '../map/index.js';
 import { BIN_STYLES, emergingLabel, isHot, isCold } from '../dashboard/labels.js';
 import { fetchBlob, openBlob, saveBlob } from '../dashboard/download.js';
 
-echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, TitleComponent, DataZoomComponent, CanvasRenderer]);
+echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer]);
 
 const geojson = new GeoJSON({ dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857' });
 const FONT = '"Noto Sans CJK SC", "Noto Sans SC", sans-serif';
@@ -245,7 +245,7 @@ export async function mount(root, ctx) {
         h('td', h('span.cat', emergingLabel(g.category))),
         h('td', spark(g.counts), h('span.muted', ` 合计 ${g.counts.reduce((a, b) => a + b, 0)}`)),
         h('td', g.mann_kendall?.z === null || g.mann_kendall?.z === undefined ? '—'
-          : `${g.mann_kendall.z > 0 ? '↑' : '↓'} z=${g.mann_kendall.z.toFixed(2)}`)))
+          : `${g.mann_kendall.z > 0 ? '↑' : g.mann_kendall.z < 0 ? '↓' : '→'} z=${g.mann_kendall.z.toFixed(2)}`)))
       : h('tr', h('td.empty', { colSpan: 4 }, '近 12 个月没有显著的时空热点或冷点。')));
   }
 

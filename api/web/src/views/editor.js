@@ -161,7 +161,8 @@ export async function mount(root, ctx) {
   });
 
   // ---- load ------------------------------------------------------------------------------
-  async function loadTown(town) {
+  // `keepView`: after a save or a reload the admin stays where they were working.
+  async function loadTown(town, { keepView = false } = {}) {
     state.town = town;
     problemSource.clear();
     selected.clear();
@@ -190,7 +191,7 @@ export async function mount(root, ctx) {
       });
       source.addFeatures(features);
       const t = (await loadTowns(api)).find((x) => x.code === town);
-      if (t) map.getView().fit(townExtent(t), { padding: [30, 30, 30, 30], duration: 0 });
+      if (t && !keepView) map.getView().fit(townExtent(t), { padding: [30, 30, 30, 30], duration: 0 });
       status.textContent = `${features.length} 个网格`;
     } catch (err) {
       status.textContent = '';
@@ -332,7 +333,7 @@ export async function mount(root, ctx) {
       const before = new globalThis.Map([...state.original].map(([id, o]) => [id, o.version]));
       const out = await api.send('PUT', `/api/v1/towns/${encodeURIComponent(state.town)}/grids`, body);
       const town = state.town;
-      await loadTown(town);
+      await loadTown(town, { keepView: true });
       fill(resultBox,
         h('h3', '保存成功'),
         h('ul.saved-list', out.grids.map((g) => {
@@ -400,7 +401,7 @@ export async function mount(root, ctx) {
       fill(resultBox, h('div.conflict',
         h('h3', '网格已被他人修改'),
         h('p', '在您编辑期间，有人保存了这些网格的新版本。为避免覆盖他人的修改，本次保存未执行。请重新加载最新网格后再修改。'),
-        h('button.primary#reload', { type: 'button', onclick: () => loadTown(state.town) }, '重新加载最新网格')));
+        h('button.primary#reload', { type: 'button', onclick: () => loadTown(state.town, { keepView: true }) }, '重新加载最新网格')));
     }
     notify(describeError(err), 'error');
   }
