@@ -23,6 +23,7 @@ cat <<MSG
 
   wangge is starting on http://$listen/
   demo token (admin, all towns):  $token
+  web client: open http://$listen/ and sign in with the token
 
   try:  curl -H "Authorization: Bearer $token" http://$listen/api/v1/towns
   stop: Ctrl-C (the database keeps running; scripts/pg.sh stop stops it)

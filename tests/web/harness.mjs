@@ -109,12 +109,16 @@ export class App {
     return wangge(args, this.db);
   }
 
-  /** A new page (1440×900, zh-CN) that records page errors into page.errors. */
+  /** A new page (1440×900, zh-CN) that records page errors and CSP violations into page.errors. */
   async newPage({ width = 1440, height = 900 } = {}) {
     const context = await this.browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(String(e)));
+    // The page runs under the server's CSP (script-src 'self'): a violation is a failure.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to (load|execute|apply)/.test(m.text())) page.errors.push(m.text());
+    });
     page.setDefaultTimeout(20000);
     this.pages.push(page);
     return page;

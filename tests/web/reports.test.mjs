@@ -50,6 +50,10 @@ test('a report is dispatched from the list and its status changes', async () => 
   await page.selectOption('#dispatch-platform', 'zhifa');
   await page.selectOption('#dispatch-handling', 'xietiao');
   await page.selectOption('#dispatch-mode', 'lianban');
+  // The platform's staff and the grid's staff are offered as assignees.
+  await page.locator('#dispatch-assignees option').first().waitFor();
+  const assignee = await page.locator('#dispatch-assignees option').first().getAttribute('value');
+  await page.selectOption('#dispatch-assignees', [assignee]);
   await page.fill('#action-note', '请执法中队联合处置');
   await page.click('#action-submit');
   await page.locator('#detail-status[data-status=dispatched]').waitFor();
@@ -60,9 +64,17 @@ test('a report is dispatched from the list and its status changes', async () => 
   assert.equal(r.data.properties.platform, 'zhifa');
   assert.equal(r.data.properties.handling, 'xietiao');
   assert.equal(r.data.properties.mode, 'lianban');
+  assert.deepEqual(r.data.properties.assignees, [assignee]);
   assert.ok(r.data.properties.due_at, 'a deadline from the category');
   // The list (filtered to 已受理) drops it after the action.
   await row.waitFor({ state: 'detached' });
+  // Unfiltered, it is listed as 已交办, and the detail names the assignee.
+  await page.selectOption('#f-status', '');
+  await page.locator(`#reports tbody tr[data-id="${id}"][data-status=dispatched]`).waitFor();
+  assert.match(await page.locator(`#reports tbody tr[data-id="${id}"]`).textContent(), /已交办/);
+  const staff = (await app.api('/api/v1/towns/chengdong/workers', { token: command })).data;
+  const name = staff.find((w) => w.id === assignee).name;
+  await page.locator('#detail-assignees').filter({ hasText: name }).waitFor();
   await app.screenshot(page, 'reports-dispatched');
   assert.deepEqual(page.errors, []);
 });

@@ -47,7 +47,8 @@ export function setTileFilters(layer, filters, token) {
 /** An external base map (e.g. Tianditu's XYZ URL with its key); null when empty. */
 export function externalBaseLayer(url) {
   if (!url) return null;
-  return new TileLayer({ source: new XYZ({ url, crossOrigin: 'anonymous', maxZoom: 18 }), zIndex: 0 });
+  // No crossOrigin: the tiles are only drawn, never read back, so the provider needs no CORS.
+  return new TileLayer({ source: new XYZ({ url, maxZoom: 18 }), zIndex: 0 });
 }
 
 let townsPromise = null;

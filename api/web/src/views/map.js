@@ -100,6 +100,12 @@ export async function mount(root, ctx) {
     return h('label.check', box, h('span', o.label));
   });
 
+  const hotspotLegend = h('ul.legend-list.hotspot-legend', { hidden: true },
+    [['3', '热点（99% 置信）'], ['2', '热点（95%）'], ['1', '热点（90%）'], ['-1', '冷点（90%）'], ['-2', '冷点（95%）'], ['-3', '冷点（99%）']]
+      .map(([bin, label]) => h('li', h(`span.swatch.bin${bin.replace('-', 'm')}`), label)));
+  const hotspots = overlays.find((o) => o.layer === 'hotspots').tile;
+  hotspots.on('change:visible', () => { hotspotLegend.hidden = !hotspots.getVisible(); });
+
   const baseInput = h('input#basemap', { type: 'url', value: settings.baseMapUrl, placeholder: 'https://…/{z}/{x}/{y}.png', 'aria-label': '外部底图地址' });
   const applyBase = () => {
     const url = baseInput.value.trim();
@@ -127,6 +133,12 @@ export async function mount(root, ctx) {
     h('details.settings', h('summary', '外部底图（如天地图）'),
       h('p.hint', '本地网络无法访问互联网时请留空。'), baseInput,
       h('button.ghost', { type: 'button', onclick: applyBase }, '应用')),
+    h('section.legend', h('h3', '图例'),
+      // The colours of tiles/styles/reports.xml and hotspots.xml.
+      h('ul.legend-list', Object.entries(PLATFORM_LABELS).map(([k, v]) => h('li', h(`span.swatch.dot.p-${k}`), v)),
+        h('li', h('span.swatch.dot.ring-open'), '未办结'), h('li', h('span.swatch.dot.ring-overdue'), '超期未办'),
+        h('li', h('span.swatch.dot.faint'), '已办结 / 不予受理')),
+      hotspotLegend),
     h('p.legend-note', '点击网格查看网格长、网格员和本月指标。'));
 
   // ---- towns and categories ------------------------------------------------------------

@@ -141,6 +141,18 @@ export async function mount(root, ctx) {
   }
 
   // ---- detail --------------------------------------------------------------------------
+  // Staff of a town, once per town: the people a dispatch can name (assignees).
+  const staffByTown = new Map();
+  const staffOf = (town) => {
+    if (!staffByTown.has(town)) {
+      const p = api.get(`/api/v1/towns/${encodeURIComponent(town)}/workers`);
+      p.catch(() => staffByTown.delete(town));
+      staffByTown.set(town, p);
+    }
+    return staffByTown.get(town);
+  };
+  const STAFF_ROLE = { grid_leader: '网格长', grid_worker: '网格员', command: '指挥中心', platform: '平台' };
+
   async function openDetail(id) {
     selectedId = id;
     for (const tr of tbody.querySelectorAll('tr')) tr.classList.toggle('selected', Number(tr.dataset.id) === id);
@@ -160,6 +172,13 @@ export async function mount(root, ctx) {
     const actions = allowedActions(session.role, p.status, p.platform, session.platform);
     const form = h('div.action-form');
     const kv = (k, v) => [h('dt', k), h('dd', v ?? '—')];
+    // Ids first, names once the town's staff list is in (it needs a staff-reading role).
+    const assigneesText = h('span#detail-assignees', p.assignees?.length ? p.assignees.join('、') : '—');
+    if (p.assignees?.length) {
+      staffOf(p.town).then((staff) => {
+        assigneesText.textContent = p.assignees.map((id) => staff.find((w) => w.id === id)?.name || id).join('、');
+      }).catch(() => {});
+    }
     fill(detail,
       h('div.panel-head', h('h2', `事件 #${f.id}`), h('button.icon', { type: 'button', 'aria-label': '关闭', onclick: () => { detail.hidden = true; selectedId = null; } }, '×')),
       h('p', h(`span.badge.status-${p.status}#detail-status`, { dataset: { status: p.status } }, statusLabel(p.status)),
@@ -171,6 +190,7 @@ export async function mount(root, ctx) {
         kv('网格员', p.responsible?.worker ? `${p.responsible.worker.name} ${p.responsible.worker.phone || ''}` : '—'),
         kv('上报时间', formatTime(p.reported_at)), kv('办理期限', formatTime(p.due_at)),
         kv('办理方式', p.handling ? `${HANDLING_LABELS[p.handling] || p.handling} · ${MODE_LABELS[p.mode] || p.mode || ''}` : '—'),
+        kv('承办人员', assigneesText),
         kv('描述', p.description || '—')),
       h('section', h('h3', '办理'), actions.length
         ? h('div.actions', actions.map((a) => h(`button.action${a === 'dispatch' ? '.primary' : ''}`, { type: 'button', dataset: { action: a }, onclick: () => openAction(f, a, form) }, actionLabel(a))))
@@ -182,16 +202,31 @@ export async function mount(root, ctx) {
           e.note ? h('div.note', e.note) : null))))));
   }
 
+
   function openAction(f, action, form) {
     const note = h('textarea#action-note', { rows: 2, placeholder: '办理意见（可选）' });
     const extra = [];
-    let platform, handling, mode;
+    let platform, handling, mode, assignees;
     if (action === 'dispatch') {
       platform = h('select#dispatch-platform', Object.entries(PLATFORM_LABELS).map(([k, v]) => h('option', { value: k, selected: k === f.properties.platform }, v)));
       handling = h('select#dispatch-handling', Object.entries(HANDLING_LABELS).map(([k, v]) => h('option', { value: k }, v)));
       mode = h('select#dispatch-mode', Object.entries(MODE_LABELS).map(([k, v]) => h('option', { value: k }, v)));
+      assignees = h('select#dispatch-assignees', { multiple: true, size: 4, 'aria-label': '承办人员' });
+      // The chosen platform's staff and the report's grid staff; optional.
+      const refill = async () => {
+        try {
+          const staff = await staffOf(f.properties.town);
+          const gridId = f.properties.grid?.id;
+          fill(assignees, staff.filter((w) => (w.role === 'platform' && w.platform === platform.value) || (gridId && w.grids?.includes(gridId)))
+            .map((w) => h('option', { value: w.id }, `${w.name}（${w.role === 'platform' ? platformLabel(w.platform) : STAFF_ROLE[w.role] || w.role}）`)));
+        } catch {
+          fill(assignees);  // staff lists need a staff-reading role; assignees stay optional
+        }
+      };
+      platform.addEventListener('change', refill);
+      refill();
       extra.push(h('label.field', h('span', '交办平台'), platform), h('label.field', h('span', '归口/协调'), handling),
-        h('label.field', h('span', '领办/联办/督办'), mode));
+        h('label.field', h('span', '领办/联办/督办'), mode), h('label.field', h('span', '承办人员（可多选，可不选）'), assignees));
     }
     const submit = h('button.primary#action-submit', { type: 'submit' }, `确认${actionLabel(action)}`);
     fill(form, h('form', {
@@ -200,7 +235,11 @@ export async function mount(root, ctx) {
         submit.disabled = true;
         const body = { action };
         if (note.value.trim()) body.note = note.value.trim();
-        if (action === 'dispatch') Object.assign(body, { platform: platform.value, handling: handling.value, mode: mode.value });
+        if (action === 'dispatch') {
+          Object.assign(body, { platform: platform.value, handling: handling.value, mode: mode.value });
+          const chosen = [...assignees.selectedOptions].map((o) => o.value);
+          if (chosen.length) body.assignees = chosen;
+        }
         try {
           const out = await api.send('POST', `/api/v1/reports/${f.id}/events`, body);
           notify(`事件 #${f.id} 已${actionLabel(action)}，当前状态：${statusLabel(out.report.properties.status)}。`, 'success');
