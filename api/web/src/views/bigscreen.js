@@ -24,6 +24,7 @@ export const POLL_MS = 5000;
 // event), so they are refreshed at least this often even when the list is unchanged.
 const COUNTERS_MAX_AGE_MS = 60000;
 const LATEST = 15;
+const PLATFORM_DOTS = [['zongzhi', '#377eb8'], ['shichang', '#4daf4a'], ['zhifa', '#984ea3'], ['bianmin', '#ff7f00']];
 
 const geojson = new GeoJSON({ dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857' });
 
@@ -57,11 +58,19 @@ export async function mount(root, ctx) {
     h('header.bs-head',
       h('div.bs-title', h('span.logo'), h('h1', '网格化管理指挥大屏'), townTitle),
       h('div.bs-tools', townSelect, live, clock,
+        // The LED wall's browser goes truly full screen (no tabs, no address bar) on request.
+        document.fullscreenEnabled ? h('button.bs-exit#bs-fullscreen', { type: 'button', title: '浏览器全屏（Esc 退出）', onclick: () => {
+          if (document.fullscreenElement) document.exitFullscreen();
+          else document.documentElement.requestFullscreen().catch(() => {});
+        } }, '全屏') : null,
         h('button.bs-exit', { type: 'button', title: '退出大屏', onclick: () => navigate('map') }, '退出'))),
     h('div.bs-body',
       h('section.bs-counters', cToday, cOpen, cOverdue, cRate),
       h('section.bs-map-wrap', mapEl,
-        h('div.bs-legend', h('span.dot.new'), '最新上报', h('span.dot.open'), '在办事件', h('span.heat'), '近 7 日热力')),
+        // The reports tiles colour by platform and ring the overdue in red (docs/tiles.md).
+        h('div.bs-legend', h('span.dot.new'), '最新上报',
+          h('span.sep', '在办：'), PLATFORM_DOTS.map(([key, color]) => [h('span.dot', { style: `background:${color}` }), platformLabel(key)]),
+          h('span.dot.overdue'), '超期', h('span.heat'), '近 7 日热力')),
       h('section.bs-latest', h('h2', '最新事件'), h('div.bs-list-wrap', list)))));
 
   // ---- map -------------------------------------------------------------------------------
@@ -204,6 +213,7 @@ export async function mount(root, ctx) {
 
   return () => {
     state.stopped = true;
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     clearTimeout(state.timer);
     clearInterval(state.clock);
     map.setTarget(null);

@@ -31,7 +31,7 @@ const geojson = new GeoJSON({ dataProjection: 'EPSG:4326', featureProjection: 'E
 const MODES = [
   { id: 'shared', label: '移动顶点（相邻网格联动）', hint: '拖动顶点：共用该顶点的所有网格一起改变；拖动边线中部可新增顶点；Alt+单击删除顶点。单击网格可选中。' },
   { id: 'single', label: '仅编辑所选网格', hint: '只移动所选网格自己的顶点（相邻网格不动），用于把边界从邻居处分开。先单击选中网格。' },
-  { id: 'split', label: '分割', hint: '绘制一条完整穿过一个网格的线（单击加点，双击结束）。若已选中一个网格，则分割该网格。' },
+  { id: 'split', label: '分割', hint: '绘制一条完整穿过一个网格的线（单击加点，双击结束，Esc 取消）。若已选中一个网格，则分割该网格。' },
 ];
 
 function styles() {
@@ -461,6 +461,10 @@ export async function mount(root, ctx) {
   renderSelection();
   refreshChanges();
 
+  // Escape drops a split line being drawn.
+  const onKey = (e) => { if (e.key === 'Escape' && state.mode === 'split') draw.abortDrawing(); };
+  document.addEventListener('keydown', onKey);
+
   // Leaving with unsaved edits asks first (the browser's own dialog).
   const beforeUnload = (e) => {
     const c = changes();
@@ -491,6 +495,7 @@ export async function mount(root, ctx) {
 
   return () => {
     window.removeEventListener('beforeunload', beforeUnload);
+    document.removeEventListener('keydown', onKey);
     if (window.__wangge?.editor?.map === map) delete window.__wangge.editor;
     if (window.__wangge?.map === map) delete window.__wangge.map;
     map.setTarget(null);
