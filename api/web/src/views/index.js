@@ -10,10 +10,9 @@ const ALL = ['grid_worker', 'command', 'platform', 'leader', 'gis_admin', 'admin
 export const views = [
   { route: 'map', title: '指挥地图', roles: ALL, load: () => import('./map.js') },
   { route: 'reports', title: '事件列表', roles: ['grid_worker', 'command', 'platform', 'leader', 'admin'], load: () => import('./reports.js') },
-  // The grid editor, the meeting dashboard and the big screen register here:
-  // { route: 'editor', title: '网格编辑', roles: ['gis_admin', 'admin'], load: () => import('./editor.js') },
-  // { route: 'dashboard', title: '会商', roles: ['leader', 'command', 'admin'], load: () => import('./dashboard.js') },
-  // { route: 'bigscreen', title: '大屏', roles: ['leader', 'command', 'admin'], load: () => import('./bigscreen.js'), fullscreen: true },
+  { route: 'editor', title: '网格编辑', roles: ['gis_admin', 'admin'], load: () => import('./editor.js') },
+  { route: 'dashboard', title: '会商', roles: ['leader', 'command', 'admin'], load: () => import('./dashboard.js') },
+  { route: 'bigscreen', title: '大屏', roles: ['leader', 'command', 'admin'], load: () => import('./bigscreen.js'), fullscreen: true },
 ];
 
 /** The views a role may use, in nav order. */
