@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <cstdlib>
@@ -15,8 +16,19 @@ namespace detail {
 struct PooledConnection {
     explicit PooledConnection(const std::string& conninfo) : c(conninfo) {}
     pqxx::connection c;
+    std::chrono::milliseconds statement_timeout{0};  // what the session has now
 };
 }  // namespace detail
+
+namespace {
+thread_local std::chrono::milliseconds t_deadline{0};
+}
+
+StatementDeadline::StatementDeadline(std::chrono::milliseconds limit) noexcept : m_previous(t_deadline) {
+    t_deadline = limit;
+}
+StatementDeadline::~StatementDeadline() { t_deadline = m_previous; }
+std::chrono::milliseconds StatementDeadline::current() noexcept { return t_deadline; }
 
 Database::Database(std::string conninfo, std::size_t pool_size)
     : m_conninfo(std::move(conninfo)), m_size(pool_size == 0 ? 1 : pool_size) {
@@ -67,6 +79,12 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
         throw Error(ErrorCode::database_unavailable, "the database is not reachable");
     }
     try {
+        if (c->statement_timeout != t_deadline) {
+            // Session level, before fn's transaction: SET LOCAL would need every store to
+            // cooperate. A connection without a deadline goes back to none.
+            pqxx::nontransaction(c->c).exec("SET statement_timeout = " + std::to_string(t_deadline.count()));
+            c->statement_timeout = t_deadline;
+        }
         fn(c->c);
         give_back(std::move(c));
     } catch (const Error&) {
@@ -82,6 +100,11 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
         const bool lost = !c->c.is_open() || e.sqlstate().rfind("57P", 0) == 0 || e.sqlstate().rfind("08", 0) == 0;
         give_back(lost ? nullptr : std::move(c));
         if (lost) throw Error(ErrorCode::database_unavailable, "the database connection was lost");
+        if (e.sqlstate() == "57014")  // query_canceled: our statement_timeout
+            throw Error(ErrorCode::deadline_exceeded,
+                        "the request took longer than its " + std::to_string(t_deadline.count()) +
+                            " ms database deadline; try again later or narrow the request",
+                        nlohmann::json{{"deadline_ms", t_deadline.count()}});
         throw Error(ErrorCode::internal, "database error");
     } catch (const std::exception& e) {
         std::cerr << "database: " << e.what() << '\n';

@@ -3,6 +3,7 @@
 // caller leases one for the length of a unit of work. Connections broken by a server
 // restart are thrown away and replaced on the next lease.
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -29,7 +30,8 @@ public:
     Database& operator=(const Database&) = delete;
 
     /// Runs fn on a leased connection. Library errors are translated at this boundary:
-    /// an unreachable database → Error(database_unavailable); other pqxx errors →
+    /// an unreachable database → Error(database_unavailable); a statement cancelled by
+    /// the thread's StatementDeadline → Error(deadline_exceeded); other pqxx errors →
     /// Error(internal) (the SQL message goes to the log, not to the client).
     /// wangge::Error thrown by fn passes through unchanged.
     void run(const std::function<void(pqxx::connection_base&)>& fn);
@@ -58,6 +60,25 @@ private:
     std::vector<std::unique_ptr<detail::PooledConnection>> m_idle;
     std::size_t m_in_use = 0;
     std::size_t m_waiting = 0;
+};
+
+/// While one lives, every statement that this thread runs through Database::run gets
+/// PostgreSQL's statement_timeout = limit (0: none), so one slow request cannot hold a
+/// pooled connection and its locks for ever. Per thread because a request is answered
+/// on one worker thread; the timeout is set on the leased connection only when it
+/// differs from what that connection already has (no extra round trip per request).
+class StatementDeadline {
+public:
+    explicit StatementDeadline(std::chrono::milliseconds limit) noexcept;
+    ~StatementDeadline();
+    StatementDeadline(const StatementDeadline&) = delete;
+    StatementDeadline& operator=(const StatementDeadline&) = delete;
+
+    /// This thread's limit now (0: none).
+    static std::chrono::milliseconds current() noexcept;
+
+private:
+    std::chrono::milliseconds m_previous;
 };
 
 /// The connection string: $WANGGE_DB, else WANGGE_DB=… from var/wangge.env in the
