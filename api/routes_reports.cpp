@@ -61,7 +61,7 @@ void add_report_routes(Router& router, data::ReportDesk& desk) {
                     }
                     body += "]}";
                     return Response::json(200, std::move(body));
-                }});
+                }, k_batch_max_body, RouteClass::heavy});
 
     router.add({"GET",
                 "/api/v1/reports",

@@ -215,9 +215,9 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
     const auto tile_keys = keys_with({"max", "radius", "access_token"});
     // @2x first: "{y}.png" would also match "5@2x.png" and fail on the number.
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}@2x.png", Access::token, tile_keys,
-                [&tiles](Context& ctx) { return tile_route(tiles, ctx, true); }});
+                [&tiles](Context& ctx) { return tile_route(tiles, ctx, true); }, k_default_max_body, RouteClass::tile});
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}.png", Access::token, tile_keys,
-                [&tiles](Context& ctx) { return tile_route(tiles, ctx, false); }});
+                [&tiles](Context& ctx) { return tile_route(tiles, ctx, false); }, k_default_max_body, RouteClass::tile});
 
     router.add({"GET", "/tiles/{layer}.json", Access::token, tile_keys, [&tiles](Context& ctx) {
                     const auto& name = ctx.path.at("layer");
@@ -244,14 +244,14 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
                         doc["center"] = {((*b)[0] + (*b)[2]) / 2, ((*b)[1] + (*b)[3]) / 2, 12};
                     }
                     return Response::json(200, doc.dump());
-                }});
+                }, k_default_max_body, RouteClass::tile});
 
     router.add({"GET", "/api/v1/maps/static.png", Access::token,
                 keys_with({"layers", "bbox", "width", "height", "format", "max", "radius"}), [&tiles](Context& ctx) {
                     const auto params =
                         parse_static_map_params(ctx, [&](const std::string& c) { return tiles.is_category(c); });
                     return image_response(tiles.static_map(params, ctx.request.header("if-none-match")));
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 }
 
 std::string tile_metrics(const tiles::TileService& tiles) {

@@ -3,6 +3,7 @@
 #include "api/server.hpp"
 #include "api/service.hpp"
 #include "core/error.hpp"
+#include "data/audit.hpp"
 #include "data/db.hpp"
 #include "data/demo.hpp"
 #include "data/grid_export.hpp"
@@ -24,10 +25,10 @@ namespace {
 
 using namespace wangge;
 
-int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool) {
+int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, api::ServiceOptions options) {
     api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
-    api::Service service(db);
+    api::Service service(db, std::move(options));
     api::HttpServer server(service, listen, threads);
     // Block the stop signals in every thread, then wait for one here.
     sigset_t stop_signals;
@@ -61,6 +62,27 @@ int main(int argc, char** argv) {
     serve->add_option("--listen", listen, "host:port to listen on")->capture_default_str();
     serve->add_option("--threads", threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 256));
     serve->add_option("--db-pool", pool, "database connections")->capture_default_str()->check(CLI::Range(1, 256));
+    // Per token: a person at a screen or an app syncing makes a few calls a second; a map
+    // view asks for dozens of tiles at once and cached tiles are cheap, so tiles have
+    // their own, much larger budget (docs/security.md). 0 switches a limit off.
+    std::string rate_text = "100/s", tile_rate_text = "10000/s";
+    double burst = 200, tile_burst = 20000;
+    api::ServiceOptions serve_options;
+    const auto rate_check = [](const std::string& v) {
+        return api::parse_rate(v) ? std::string() : std::string("must be N/s, N/m or 0");
+    };
+    serve->add_option("--rate-limit", rate_text, "API requests per token (or client address without one): N/s, N/m, 0 = off")
+        ->capture_default_str()
+        ->check(rate_check);
+    serve->add_option("--burst", burst, "API requests allowed at once above the rate")->capture_default_str()->check(CLI::Range(1.0, 1e9));
+    serve->add_option("--tile-rate-limit", tile_rate_text, "tile and TileJSON requests per token: N/s, N/m, 0 = off")
+        ->capture_default_str()
+        ->check(rate_check);
+    serve->add_option("--tile-burst", tile_burst, "tile requests allowed at once above the rate")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e9));
+    serve->add_option("--trusted-proxy", serve_options.trusted_proxies,
+                      "address of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
 
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
 
@@ -113,7 +135,11 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        if (serve->parsed()) return run_serve(argv0, listen, threads, pool);
+        if (serve->parsed()) {
+            serve_options.api_rate = {*api::parse_rate(rate_text), burst};
+            serve_options.tile_rate = {*api::parse_rate(tile_rate_text), tile_burst};
+            return run_serve(argv0, listen, threads, pool, std::move(serve_options));
+        }
 
         data::Database db(data::resolve_conninfo(argv0), 2);
         if (migrate->parsed()) {
@@ -172,9 +198,7 @@ int main(int argc, char** argv) {
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
             data::ReportDesk desk(db);
-            Principal cli;
-            cli.name = "cli";
-            cli.role = Role::admin;
+            const auto cli = data::cli_principal();
             const auto out = data::import_grids(db, desk, import_town, bytes, import_file, cli, import_dry_run);
             std::cerr << "import-grids: " << out.changed.size() << " changed, " << out.created.size() << " new, "
                       << out.retired.size() << " retired, " << out.unchanged.size() << " unchanged (file CRS "
