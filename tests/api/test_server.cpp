@@ -3,6 +3,7 @@
 #include "api/server.hpp"
 #include "api/service.hpp"
 #include "data/token_store.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/test_db.hpp"
 
 #include <curl/curl.h>
@@ -13,38 +14,7 @@ using namespace wangge;
 
 namespace {
 
-struct HttpResult {
-    long status = 0;
-    std::string body;
-    std::string headers;
-};
-
-std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
-    static_cast<std::string*>(out)->append(data, size * n);
-    return size * n;
-}
-
-HttpResult fetch(const std::string& url, const std::string& token = {}, const std::string& method = "GET",
-                 const std::string& body = {}) {
-    HttpResult r;
-    CURL* curl = curl_easy_init();
-    curl_slist* headers = nullptr;
-    if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
-    if (!body.empty()) headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    if (!body.empty()) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, append);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return r;
-}
+using test::fetch;
 
 }  // namespace
 
