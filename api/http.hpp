@@ -99,6 +99,10 @@ private:
 /// an encoded NUL.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
 
+/// RFC 3986 unreserved characters (and ',' ':') stay, everything else is %XX: for the
+/// query strings and path segments of links the server writes.
+std::string percent_encode(std::string_view in);
+
 /// Parses "a=1&b=x%20y". @throws Error(bad_request) on a malformed escape
 std::map<std::string, std::string> parse_query(std::string_view query);
 

@@ -65,7 +65,7 @@ void add_audit_routes(Router& router, data::Database& db) {
                         out["next_cursor"] = cursor;
                         std::string link = ctx.request.path + "?";
                         for (const auto& [k, v] : ctx.request.query)
-                            if (k != "cursor") link += k + "=" + v + "&";
+                            if (k != "cursor") link += percent_encode(k) + "=" + percent_encode(v) + "&";
                         out["next"] = link + "cursor=" + cursor;
                     }
                     return Response::json(200, out.dump());

@@ -39,22 +39,6 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
-// RFC 3986 unreserved characters stay, everything else is %XX (for TileJSON URLs).
-std::string percent_encode(std::string_view in) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : in) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::optional<std::uint32_t> parse_tile_number(std::string_view text, std::uint32_t limit) {
