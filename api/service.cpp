@@ -165,6 +165,12 @@ Response Service::dispatch(const Request& request, std::string& route_name) {
     const auto client = client_address(request);
     auto& limiter = route.route_class == RouteClass::tile ? m_tile_limiter : m_api_limiter;
     Context ctx{request, std::move(match.params), std::nullopt};
+    // From here on, token lookup included: one statement_timeout for the whole request,
+    // so the pooled connection is not switched back and forth within it.
+    const auto deadline = route.route_class == RouteClass::heavy  ? m_options.heavy_deadline
+                          : route.route_class == RouteClass::tile ? m_options.tile_deadline
+                                                                  : m_options.standard_deadline;
+    data::StatementDeadline scope(deadline);
     if (route.access == Access::token) {
         try {
             ctx.principal = authenticate(request, client);
@@ -177,10 +183,6 @@ Response Service::dispatch(const Request& request, std::string& route_name) {
     } else {
         charge(limiter, "addr:" + client);
     }
-    const auto deadline = route.route_class == RouteClass::heavy  ? m_options.heavy_deadline
-                          : route.route_class == RouteClass::tile ? m_options.tile_deadline
-                                                                  : m_options.standard_deadline;
-    data::StatementDeadline scope(deadline);
     return route.handler(ctx);
 }
 

@@ -30,9 +30,10 @@ struct ServiceOptions {
     /// switches both on (docs/security.md).
     RateLimit api_rate;
     RateLimit tile_rate;  // tiles and TileJSON: a map view asks for dozens at once
-    /// PostgreSQL statement_timeout per route class (0: none).
+    /// PostgreSQL statement_timeout per route class (0: none). Tiles share the standard
+    /// value: a connection switching between equal values needs no SET.
     std::chrono::milliseconds standard_deadline{15'000};
-    std::chrono::milliseconds tile_deadline{20'000};
+    std::chrono::milliseconds tile_deadline{15'000};
     std::chrono::milliseconds heavy_deadline{180'000};
     /// Addresses of reverse proxies whose X-Forwarded-For is believed. Empty: the
     /// socket's peer is the client, whatever the headers say.
