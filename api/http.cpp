@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cctype>
 
 namespace wangge::api {
 
@@ -104,6 +105,22 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
             out += ' ';
         } else {
             out += in[i];
+        }
+    }
+    return out;
+}
+
+std::string percent_encode(std::string_view in) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(in.size());
+    for (unsigned char c : in) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += k_hex[c >> 4];
+            out += k_hex[c & 15];
         }
     }
     return out;

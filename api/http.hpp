@@ -23,6 +23,9 @@ struct Request {
     std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the last value
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
+    /// The peer's address as the socket saw it (empty when not over a socket: tests
+    /// that call Service::handle directly). Service turns it into the client address.
+    std::string remote;
 
     std::optional<std::string> header(const std::string& lower_name) const;
     std::optional<std::string> param(const std::string& name) const;
@@ -50,12 +53,29 @@ using Handler = std::function<Response(Context&)>;
 
 enum class Access { open, token };
 
+/// What a route costs, for its rate-limit bucket and its database deadline (see
+/// ServiceOptions): tiles are many and cheap, heavy routes (batches, imports, analytics,
+/// exports, meeting packs, static maps) are few and slow.
+enum class RouteClass { standard, tile, heavy };
+
+/// One report or one grid edit fits with room to spare; batch and import routes say more.
+inline constexpr std::size_t k_default_max_body = 64u << 10;
+/// One grid: a surveyed boundary can carry thousands of vertices.
+inline constexpr std::size_t k_grid_max_body = 1u << 20;
+/// 10,000 reports in a batch, or a whole town's redraw.
+inline constexpr std::size_t k_batch_max_body = 16u << 20;
+/// A GeoPackage or zipped Shapefile of a town's grids.
+inline constexpr std::size_t k_import_max_body = 64u << 20;
+
 struct Route {
     std::string method;
     std::string pattern;  // "/api/v1/towns/{town}/grids"; a segment may end in a literal: "{y}.png"
     Access access;
     std::vector<std::string> query_keys;  // allowed query parameters; others are a 400
     Handler handler;
+    /// Larger bodies are refused with 413 before anything parses them.
+    std::size_t max_body = k_default_max_body;
+    RouteClass route_class = RouteClass::standard;
 };
 
 struct Match {
@@ -84,6 +104,9 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
 /// number (report lists, static files), this still saves the transfer and the client's
 /// re-rendering.
 void apply_content_etag(Response& response, const Request& request);
+/// RFC 3986 unreserved characters (and ',' ':') stay, everything else is %XX: for the
+/// query strings and path segments of links the server writes.
+std::string percent_encode(std::string_view in);
 
 /// Parses "a=1&b=x%20y". @throws Error(bad_request) on a malformed escape
 std::map<std::string, std::string> parse_query(std::string_view query);

@@ -68,8 +68,20 @@ json parse_json_body(const Request& request) {
     const auto base = type.substr(0, type.find(';'));
     if (base != "application/json" && base != "application/geo+json")
         throw Error(ErrorCode::unsupported_media_type, "the body must be JSON (Content-Type: application/json)");
-    auto body = json::parse(request.body, nullptr, false);
+    // PostgreSQL text cannot hold a NUL: libpq would cut the string there (or COPY fail),
+    // so "\u0000" in any string or key is refused here rather than stored cut short.
+    bool nul = false;
+    auto body = json::parse(
+        request.body,
+        [&nul](int, json::parse_event_t event, json& value) {
+            if ((event == json::parse_event_t::value || event == json::parse_event_t::key) && value.is_string() &&
+                value.get_ref<const std::string&>().find('\0') != std::string::npos)
+                nul = true;
+            return true;
+        },
+        false);
     if (body.is_discarded()) throw Error(ErrorCode::bad_request, "the body is not valid JSON");
+    if (nul) throw Error(ErrorCode::bad_request, "strings in the body must not contain NUL (\\u0000)");
     return body;
 }
 
@@ -188,22 +200,23 @@ data::ReportFilter parse_report_filter(const std::map<std::string, std::string>&
         if (limit < 1 || limit > static_cast<long long>(k_max_batch)) bad("limit", "must be 1–10000");
         f.limit = static_cast<int>(limit);
     }
-    if (auto it = q.find("cursor"); it != q.end()) {
-        // Hex of "<epoch>:<id>": opaque to clients, checked here.
-        const auto& hex = it->second;
-        std::string text;
-        if (hex.size() % 2 != 0 || hex.size() > 80) bad("cursor", "is not a cursor this server gave");
-        for (std::size_t i = 0; i < hex.size(); i += 2) {
-            unsigned v = 0;
-            auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
-            if (ec != std::errc() || p != hex.data() + i + 2) bad("cursor", "is not a cursor this server gave");
-            text += static_cast<char>(v);
-        }
-        const auto colon = text.find(':');
-        if (colon == std::string::npos) bad("cursor", "is not a cursor this server gave");
-        f.after = {parse_integer(text.substr(0, colon), "cursor"), parse_integer(text.substr(colon + 1), "cursor")};
-    }
+    if (auto it = q.find("cursor"); it != q.end()) f.after = decode_cursor(it->second);
     return f;
+}
+
+std::pair<long long, long long> decode_cursor(const std::string& hex) {
+    // Hex of "<a>:<b>": opaque to clients, checked here.
+    std::string text;
+    if (hex.size() % 2 != 0 || hex.size() > 80) bad("cursor", "is not a cursor this server gave");
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
+        if (ec != std::errc() || p != hex.data() + i + 2) bad("cursor", "is not a cursor this server gave");
+        text += static_cast<char>(v);
+    }
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) bad("cursor", "is not a cursor this server gave");
+    return {parse_integer(text.substr(0, colon), "cursor"), parse_integer(text.substr(colon + 1), "cursor")};
 }
 
 std::string encode_cursor(std::pair<long long, long long> position) {

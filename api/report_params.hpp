@@ -30,8 +30,10 @@ std::vector<std::variant<data::ReportInput, Error>> parse_report_batch(const nlo
 /// GET /api/v1/reports query. @throws Error(bad_request) naming the parameter
 data::ReportFilter parse_report_filter(const std::map<std::string, std::string>& query);
 
-/// The opaque paging cursor.
+/// The opaque paging cursor (a pair of integers).
 std::string encode_cursor(std::pair<long long, long long> position);
+/// @throws Error(bad_request) naming "cursor" when it is not one encode_cursor made
+std::pair<long long, long long> decode_cursor(const std::string& cursor);
 
 /// POST /api/v1/reports/{id}/events body. @throws Error(bad_request) naming the field
 data::ActionInput parse_action(const nlohmann::json& body);

@@ -60,10 +60,16 @@ json mann_kendall_json(const analytics::MannKendall& mk) {
 
 // Analytics are for leadership and the command room (API.md Roles); a town the token
 // does not cover, or "all" for a town-scoped token, is 403.
+// The role alone, before any parameter is read: a caller without the role learns
+// nothing about what a valid request would look like.
+void require_analyst(const Context& ctx) {
+    if (!ctx.caller().has_role({Role::leader, Role::command}))
+        throw Error(ErrorCode::forbidden, "analytics need a leader, command or admin token");
+}
+
 void require_reader(const Context& ctx, const std::string& town) {
     const auto& caller = ctx.caller();
-    if (!caller.has_role({Role::leader, Role::command}))
-        throw Error(ErrorCode::forbidden, "analytics need a leader, command or admin token");
+    require_analyst(ctx);
     if (town == "all") {
         if (caller.role != Role::admin && !caller.towns.empty())
             throw Error(ErrorCode::forbidden, "town=all needs a token that covers every town");
@@ -124,6 +130,7 @@ json meeting_json(const analytics::MeetingPack& p) {
 void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps) {
     router.add({"GET", "/api/v1/analytics/completion", Access::token, {"town", "from", "to", "by", "as_of"},
                 [&db, cache](Context& ctx) {
+                    require_analyst(ctx);
                     const auto params = parse_completion_params(ctx.request.query, now_seconds());
                     require_reader(ctx, params.town);
                     const auto answer = data::completion_report(db, params, cache);
@@ -143,10 +150,11 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                    {"rows", rows},
                                    {"total", indicators_json(answer.total)}};
                     return Response::json(200, out.dump());
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 
     router.add({"GET", "/api/v1/analytics/hotspots", Access::token,
                 {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db, cache](Context& ctx) {
+                    require_analyst(ctx);
                     const auto params = parse_hotspot_params(ctx.request.query);
                     require_reader(ctx, params.town);
                     require_category(db, params.category);
@@ -169,10 +177,11 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                  {"p", opt(report.moran->p)},
                                  {"p_sim", opt(report.moran->p_sim)}};
                     return Response::json(200, json{{"grids", grids}, {"moran", moran}}.dump());
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 
     router.add({"GET", "/api/v1/analytics/trends", Access::token,
                 {"town", "end", "months", "platform", "category", "weights"}, [&db, cache](Context& ctx) {
+                    require_analyst(ctx);
                     const auto params = parse_trend_params(ctx.request.query, now_seconds());
                     require_reader(ctx, params.town);
                     require_category(db, params.category);
@@ -190,9 +199,10 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                          {"category", g.emerging.category}});
                     }
                     return Response::json(200, json{{"months", report.months}, {"grids", grids}}.dump());
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 
     router.add({"GET", "/api/v1/meetings/{town}/{month}", Access::token, {"f", "as_of"}, [&db, cache, maps](Context& ctx) {
+                    require_analyst(ctx);
                     const auto params =
                         parse_meeting_params(ctx.path.at("town"), ctx.path.at("month"), ctx.request.query, ctx.request.header("accept"));
                     require_reader(ctx, params.town);
@@ -213,7 +223,7 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                     r.content_type = "text/html; charset=utf-8";
                     r.body = analytics::render_meeting_html(pack);
                     return r;
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 }
 
 }  // namespace wangge::api

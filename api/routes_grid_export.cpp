@@ -32,7 +32,7 @@ void add_grid_export_routes(Router& router, data::Database& db) {
                     r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + town + "-grids." +
                                                                       std::string(geo::file_extension(format)) + "\"");
                     return r;
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 }
 
 }  // namespace wangge::api

@@ -103,7 +103,7 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     auto r = Response::json(201, grid_feature(out.grids.front()).dump());
                     r.headers.emplace_back("Location", "/api/v1/grids/" + out.grids.front().id);
                     return r;
-                }});
+                }, k_grid_max_body});
 
     router.add({"PUT", "/api/v1/grids/{grid}", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
                     require_gis(ctx);
@@ -124,7 +124,7 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     auto r = edited(out, 200);
                     r.headers.emplace_back("ETag", "\"" + std::to_string(out.grids.front().version) + "\"");
                     return r;
-                }});
+                }, k_grid_max_body});
 
     router.add({"PUT", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
                     require_gis(ctx);
@@ -139,7 +139,7 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     geo::ValidationRules rules;
                     rules.sliver_m2 = sliver_of(ctx.request);
                     return edited(data::edit_grids(db, desk, town, edits, ctx.caller(), false, rules), 200);
-                }});
+                }, k_batch_max_body, RouteClass::heavy});
 
     router.add({"DELETE", "/api/v1/grids/{grid}", Access::token, {}, [&db, &desk](Context& ctx) {
                     require_gis(ctx);
@@ -228,7 +228,7 @@ void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk
                         body["staff_changed"] = out.staff_changed;
                     }
                     return Response::json(200, body.dump());
-                }});
+                }, k_import_max_body, RouteClass::heavy});
 }
 
 }  // namespace wangge::api

@@ -33,25 +33,10 @@ std::string origin(const Request& r) {
     return (https ? "https://" : "http://") + host;
 }
 
-std::string query_encode(const std::string& s) {
-    static constexpr char digits[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += digits[c >> 4];
-            out += digits[c & 15];
-        }
-    }
-    return out;
-}
-
 std::string query_string(const std::map<std::string, std::string>& query) {
     std::string out;
     // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
-    for (const auto& [k, v] : query) out.append(out.empty() ? "?" : "&").append(query_encode(k)).append("=").append(query_encode(v));
+    for (const auto& [k, v] : query) out.append(out.empty() ? "?" : "&").append(percent_encode(k)).append("=").append(percent_encode(v));
     return out;
 }
 
@@ -188,7 +173,7 @@ void add_ogc_routes(Router& router, data::Database& db) {
                     auto feature = data::ogc_item(db, c, id, ctx.caller());
                     if (!feature) throw Error(ErrorCode::not_found, "no feature " + id + " in " + std::string(data::collection_id(c)));
                     const auto items = origin(ctx.request) + "/ogc/collections/" + std::string(data::collection_id(c));
-                    const json links = {link(items + "/items/" + query_encode(id), "self", k_geojson),
+                    const json links = {link(items + "/items/" + percent_encode(id), "self", k_geojson),
                                         link(items, "collection", k_json)};
                     // Splice the links into the Feature object PostGIS built.
                     feature->pop_back();

@@ -26,7 +26,7 @@ Response feature_collection(const data::ReportPage& page, const Request& request
         // The same query with the cursor: what to fetch next.
         std::string link = request.path + "?";
         for (const auto& [k, v] : request.query)
-            if (k != "cursor") link += k + "=" + v + "&";
+            if (k != "cursor") link += percent_encode(k) + "=" + percent_encode(v) + "&";
         out["next"] = link + "cursor=" + cursor;
     }
     resp.content_type = "application/geo+json";
@@ -61,7 +61,7 @@ void add_report_routes(Router& router, data::ReportDesk& desk) {
                     }
                     body += "]}";
                     return Response::json(200, std::move(body));
-                }});
+                }, k_batch_max_body, RouteClass::heavy});
 
     router.add({"GET",
                 "/api/v1/reports",

@@ -39,22 +39,6 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
-// RFC 3986 unreserved characters stay, everything else is %XX (for TileJSON URLs).
-std::string percent_encode(std::string_view in) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : in) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::optional<std::uint32_t> parse_tile_number(std::string_view text, std::uint32_t limit) {
@@ -215,9 +199,9 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
     const auto tile_keys = keys_with({"max", "radius", "access_token"});
     // @2x first: "{y}.png" would also match "5@2x.png" and fail on the number.
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}@2x.png", Access::token, tile_keys,
-                [&tiles](Context& ctx) { return tile_route(tiles, ctx, true); }});
+                [&tiles](Context& ctx) { return tile_route(tiles, ctx, true); }, k_default_max_body, RouteClass::tile});
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}.png", Access::token, tile_keys,
-                [&tiles](Context& ctx) { return tile_route(tiles, ctx, false); }});
+                [&tiles](Context& ctx) { return tile_route(tiles, ctx, false); }, k_default_max_body, RouteClass::tile});
 
     router.add({"GET", "/tiles/{layer}.json", Access::token, tile_keys, [&tiles](Context& ctx) {
                     const auto& name = ctx.path.at("layer");
@@ -244,14 +228,14 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
                         doc["center"] = {((*b)[0] + (*b)[2]) / 2, ((*b)[1] + (*b)[3]) / 2, 12};
                     }
                     return Response::json(200, doc.dump());
-                }});
+                }, k_default_max_body, RouteClass::tile});
 
     router.add({"GET", "/api/v1/maps/static.png", Access::token,
                 keys_with({"layers", "bbox", "width", "height", "format", "max", "radius"}), [&tiles](Context& ctx) {
                     const auto params =
                         parse_static_map_params(ctx, [&](const std::string& c) { return tiles.is_category(c); });
                     return image_response(tiles.static_map(params, ctx.request.header("if-none-match")));
-                }});
+                }, k_default_max_body, RouteClass::heavy});
 }
 
 std::string tile_metrics(const tiles::TileService& tiles) {

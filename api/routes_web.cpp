@@ -50,11 +50,6 @@ std::optional<std::string> read_file(const fs::path& file) {
     return buffer.str();
 }
 
-void add_security_headers(Response& r) {
-    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    r.headers.emplace_back("Referrer-Policy", "same-origin");
-}
-
 }  // namespace
 
 void add_web_routes(Router& router, const std::string& web_dir) {
@@ -69,14 +64,10 @@ void add_web_routes(Router& router, const std::string& web_dir) {
                     Response r;
                     r.content_type = "text/html; charset=utf-8";
                     r.body = std::move(*page);
-                    // The page names the current hashed assets, so it must be revalidated;
-                    // the scripts it loads are only ours (no inline code, no CDN).
+                    // The page names the current hashed assets, so it must be revalidated.
+                    // Its Content-Security-Policy (scripts from this origin only) is the one
+                    // every answer gets: security_headers() in service.cpp.
                     r.headers.emplace_back("Cache-Control", "no-cache");
-                    r.headers.emplace_back("Content-Security-Policy",
-                                           "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                           "img-src 'self' data: blob: http: https:; connect-src 'self'; font-src 'self'; "
-                                           "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'");
-                    add_security_headers(r);
                     apply_content_etag(r, ctx.request);
                     return r;
                 }});
@@ -90,7 +81,6 @@ void add_web_routes(Router& router, const std::string& web_dir) {
                     r.body = std::move(*bytes);
                     // Content-hashed names never change meaning: keep them for a year.
                     r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
-                    add_security_headers(r);
                     apply_content_etag(r, ctx.request);
                     return r;
                 }});

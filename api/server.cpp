@@ -167,6 +167,7 @@ public:
                 request.headers[lower] = raw.value();
             }
             request.body = in.body();
+            request.remote = in.address().host();
         } catch (const Error& e) {
             out = problem_of(e);
             return send(writer, out);

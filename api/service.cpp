@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 #include <iostream>
 
@@ -20,6 +21,7 @@ namespace wangge::api {
 Service::Service(data::Database& db, ServiceOptions options)
     : m_db(db), m_options(std::move(options)), m_reports(std::make_unique<data::ReportDesk>(db)),
       m_report_cache(m_options.analytics_cache ? std::make_unique<data::ReportCache>(db) : nullptr),
+      m_api_limiter(m_options.api_rate), m_tile_limiter(m_options.tile_rate),
       m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{m_options.tile_cache_bytes, m_options.render_threads})) {
     add_service_routes(m_router, db, m_metrics, *m_reports);
     add_town_routes(m_router, db);
@@ -48,6 +50,61 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_ogc_routes(m_router, db);
     add_grid_export_routes(m_router, db);
     add_web_routes(m_router, m_options.web_dir);
+    add_audit_routes(m_router, db);
+}
+
+const std::vector<std::pair<std::string, std::string>>& security_headers() {
+    // Inline styles are allowed (not scripts): OpenLayers and ECharts write style
+    // attributes into the markup they generate (ECharts' tooltip markers), which CSP
+    // would otherwise block; scripts stay 'self' only, so injected markup cannot run.
+    // Images may come from any origin: the map's optional external base layer (Tianditu)
+    // is set by the user, and an image cannot run code.
+    static const std::vector<std::pair<std::string, std::string>> k_headers{
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; "
+         "script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+         "base-uri 'self'; form-action 'self'"},
+    };
+    return k_headers;
+}
+
+std::string Service::client_address(const Request& request) const {
+    const auto trusted = [&](const std::string& a) {
+        return std::find(m_options.trusted_proxies.begin(), m_options.trusted_proxies.end(), a) != m_options.trusted_proxies.end();
+    };
+    if (request.remote.empty() || !trusted(request.remote)) return request.remote;
+    const auto xff = request.header("x-forwarded-for");
+    if (!xff) return request.remote;
+    // Right to left: each trusted proxy appended the address it got the request from.
+    std::string hop = request.remote;
+    std::size_t end = xff->size();
+    while (trusted(hop) && end > 0) {
+        const auto comma = xff->rfind(',', end - 1);
+        const std::size_t start = comma == std::string::npos ? 0 : comma + 1;
+        std::string item = xff->substr(start, end - start);
+        const auto first = item.find_first_not_of(" \t");
+        const auto last = item.find_last_not_of(" \t");
+        item = first == std::string::npos ? std::string() : item.substr(first, last - first + 1);
+        if (item.empty() || item.size() > 64 || item.find_first_not_of("0123456789abcdefABCDEF.:[]") != std::string::npos)
+            break;  // not an address: keep the last hop we can vouch for
+        hop = item;
+        end = comma == std::string::npos ? 0 : comma;
+    }
+    return hop;
+}
+
+void Service::charge(RateLimiter& limiter, const std::string& key) {
+    if (auto wait = limiter.take(key)) {
+        const auto seconds = std::max<long long>(1, (wait->count() + 999) / 1000);
+        throw Error(ErrorCode::too_many_requests,
+                    "the rate limit of " + nlohmann::json(limiter.limit().per_second).dump() + " requests per second (burst " +
+                        nlohmann::json(limiter.limit().burst).dump() + ") is used up; retry after " +
+                        std::to_string(seconds) + " s",
+                    nlohmann::json{{"retry_after", seconds}});
+    }
 }
 
 void Service::start_analytics_warm_up() {
@@ -64,7 +121,7 @@ void Service::start_analytics_warm_up() {
 
 Service::~Service() = default;
 
-Principal Service::authenticate(const Request& request) {
+Principal Service::authenticate(const Request& request, const std::string& client) {
     std::string token;
     if (auto h = request.header("authorization")) {
         const std::string prefix = "Bearer ";
@@ -80,6 +137,7 @@ Principal Service::authenticate(const Request& request) {
     }
     auto principal = data::authenticate(m_db, token);
     if (!principal) throw Error(ErrorCode::unauthorized, "the token is unknown or revoked");
+    principal->source = client;
     return *principal;
 }
 
@@ -102,10 +160,33 @@ Response Service::dispatch(const Request& request, std::string& route_name) {
         if (std::find(route.query_keys.begin(), route.query_keys.end(), key) == route.query_keys.end())
             throw Error(ErrorCode::bad_request, "unknown query parameter '" + key + "'", nlohmann::json{{"field", key}});
     }
-    if (request.body.size() > m_options.max_body_bytes)
-        throw Error(ErrorCode::payload_too_large, "the body exceeds " + std::to_string(m_options.max_body_bytes) + " bytes");
+    const auto max_body = std::min(route.max_body, m_options.max_body_bytes);
+    if (request.body.size() > max_body)
+        throw Error(ErrorCode::payload_too_large,
+                    request.method + " " + route.pattern + " takes at most " + std::to_string(max_body) + " bytes; this body has " +
+                        std::to_string(request.body.size()),
+                    nlohmann::json{{"max_bytes", max_body}});
+    const auto client = client_address(request);
+    auto& limiter = route.route_class == RouteClass::tile ? m_tile_limiter : m_api_limiter;
     Context ctx{request, std::move(match.params), std::nullopt};
-    if (route.access == Access::token) ctx.principal = authenticate(request);
+    // From here on, token lookup included: one statement_timeout for the whole request,
+    // so the pooled connection is not switched back and forth within it.
+    const auto deadline = route.route_class == RouteClass::heavy  ? m_options.heavy_deadline
+                          : route.route_class == RouteClass::tile ? m_options.tile_deadline
+                                                                  : m_options.standard_deadline;
+    data::StatementDeadline scope(deadline);
+    if (route.access == Access::token) {
+        try {
+            ctx.principal = authenticate(request, client);
+        } catch (const Error& e) {
+            // Guessing tokens costs the guesser's address its budget.
+            if (e.code() == ErrorCode::unauthorized) charge(limiter, "addr:" + client);
+            throw;
+        }
+        charge(limiter, "token:" + ctx.principal->name);
+    } else {
+        charge(limiter, "addr:" + client);
+    }
     return route.handler(ctx);
 }
 
@@ -126,6 +207,17 @@ Response Service::handle(const Request& request) {
         response = problem_of(Error(ErrorCode::internal, "the server failed to answer this request"));
     }
     if (request.method == "HEAD") response.body.clear();
+    if (response.status == 429) {
+        const auto j = nlohmann::json::parse(response.body, nullptr, false);
+        if (j.is_object() && j.contains("retry_after")) response.headers.emplace_back("Retry-After", j["retry_after"].dump());
+    }
+    for (const auto& [name, value] : security_headers()) {
+        const bool set = std::any_of(response.headers.begin(), response.headers.end(), [&](const auto& h) {
+            return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(),
+                              [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+        });
+        if (!set) response.headers.emplace_back(name, value);
+    }
     m_metrics.observe(route_name, request.method, response.status, std::chrono::steady_clock::now() - started);
     return response;
 }

@@ -5,6 +5,7 @@
 
 #include "api/http.hpp"
 #include "api/metrics.hpp"
+#include "api/rate_limit.hpp"
 #include "analytics/meeting.hpp"
 
 #include <memory>
@@ -22,7 +23,21 @@ class TileService;
 namespace wangge::api {
 
 struct ServiceOptions {
+    /// A ceiling over every route's own max_body (api/http.hpp: Route).
     std::size_t max_body_bytes = 64u << 20;
+    /// Per token (per client address for calls without a valid token). Off here so
+    /// tests and benchmarks that drive Service directly are not throttled; `wangge serve`
+    /// switches both on (docs/security.md).
+    RateLimit api_rate;
+    RateLimit tile_rate;  // tiles and TileJSON: a map view asks for dozens at once
+    /// PostgreSQL statement_timeout per route class (0: none). Tiles share the standard
+    /// value: a connection switching between equal values needs no SET.
+    std::chrono::milliseconds standard_deadline{15'000};
+    std::chrono::milliseconds tile_deadline{15'000};
+    std::chrono::milliseconds heavy_deadline{180'000};
+    /// Addresses of reverse proxies whose X-Forwarded-For is believed. Empty: the
+    /// socket's peer is the client, whatever the headers say.
+    std::vector<std::string> trusted_proxies;
     std::size_t tile_cache_bytes = 256u << 20;  // in-memory tile cache budget
     std::size_t render_threads = 0;             // Mapnik render threads; 0: one per core
     /// The static maps of the meeting pack (the tiles issue provides one); empty: the
@@ -56,9 +71,14 @@ public:
     /// For the HTTP front's own gauges (add_source before serving).
     Metrics& metrics() noexcept { return m_metrics; }
 
+    /// The client's address: the socket's peer, or, behind a trusted proxy, the last
+    /// X-Forwarded-For hop that is not itself a trusted proxy.
+    std::string client_address(const Request& request) const;
+
 private:
     Response dispatch(const Request& request, std::string& route_name);
-    Principal authenticate(const Request& request);
+    Principal authenticate(const Request& request, const std::string& client);
+    void charge(RateLimiter& limiter, const std::string& key);
 
     data::Database& m_db;
     ServiceOptions m_options;
@@ -67,6 +87,8 @@ private:
     std::jthread m_warm_up;                             // declared after the cache: joined before it goes
     Router m_router;
     Metrics m_metrics;
+    RateLimiter m_api_limiter;
+    RateLimiter m_tile_limiter;
     std::unique_ptr<tiles::TileService> m_tiles;
 };
 
@@ -80,5 +102,10 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
 void add_ogc_routes(Router& router, data::Database& db);
 void add_grid_export_routes(Router& router, data::Database& db);
 void add_web_routes(Router& router, const std::string& web_dir);
+void add_audit_routes(Router& router, data::Database& db);
+
+/// The headers every answer carries (docs/security.md): no MIME sniffing, no framing, no
+/// referrer, and a Content-Security-Policy that allows scripts from this origin only.
+const std::vector<std::pair<std::string, std::string>>& security_headers();
 
 }  // namespace wangge::api

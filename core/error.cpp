@@ -21,6 +21,8 @@ constexpr std::array<ErrorDescription, static_cast<std::size_t>(ErrorCode::count
     {422, "unprocessable", "Unprocessable entity"},
     {503, "database-unavailable", "Database unavailable"},
     {500, "internal", "Internal server error"},
+    {429, "too-many-requests", "Too many requests"},
+    {503, "deadline-exceeded", "Request deadline exceeded"},
 }};
 static_assert(k_descriptions.size() == static_cast<std::size_t>(ErrorCode::count_),
               "one description per ErrorCode");

@@ -24,6 +24,8 @@ enum class ErrorCode : std::uint8_t {
     unprocessable,        // well-formed but invalid (geometry, topology)
     database_unavailable,
     internal,
+    too_many_requests,    // the caller's rate limit is used up
+    deadline_exceeded,    // the request's database deadline passed (statement_timeout)
     count_  // keep last: sizes the description table
 };
 

@@ -16,6 +16,9 @@ struct Principal {
     std::vector<std::string> towns;   // empty: every town
     std::optional<std::string> platform;  // for role platform: the platform it handles
     std::optional<std::string> worker;    // for grid workers: their worker id
+    /// Where the call came from, for the audit log: the client's address for API calls,
+    /// "cli:<OS user>" for the command line.
+    std::string source;
 
     bool covers_town(std::string_view town) const {
         return role == Role::admin || towns.empty() || std::find(towns.begin(), towns.end(), town) != towns.end();

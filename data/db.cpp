@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <poll.h>
@@ -18,6 +19,7 @@ namespace detail {
 struct PooledConnection {
     explicit PooledConnection(const std::string& conninfo) : c(conninfo) {}
     pqxx::connection c;
+    std::chrono::milliseconds statement_timeout{0};  // what the session has now
 };
 }  // namespace detail
 
@@ -52,7 +54,15 @@ std::string with_connect_timeout(std::string conninfo) {
     return conninfo + " connect_timeout=2";
 }
 
+thread_local std::chrono::milliseconds t_deadline{0};
+
 }  // namespace
+
+StatementDeadline::StatementDeadline(std::chrono::milliseconds limit) noexcept : m_previous(t_deadline) {
+    t_deadline = limit;
+}
+StatementDeadline::~StatementDeadline() { t_deadline = m_previous; }
+std::chrono::milliseconds StatementDeadline::current() noexcept { return t_deadline; }
 
 Database::Database(std::string conninfo, std::size_t pool_size)
     : m_conninfo(with_connect_timeout(std::move(conninfo))), m_size(pool_size == 0 ? 1 : pool_size) {}
@@ -119,6 +129,12 @@ void Database::lost(const char* what) {
 void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
     auto c = take();
     try {
+        if (c->statement_timeout != t_deadline) {
+            // Session level, before fn's transaction: SET LOCAL would need every store to
+            // cooperate. A connection without a deadline goes back to none.
+            pqxx::nontransaction(c->c).exec("SET statement_timeout = " + std::to_string(t_deadline.count()));
+            c->statement_timeout = t_deadline;
+        }
         fn(c->c);
         give_back(std::move(c));
     } catch (const Error&) {
@@ -142,6 +158,11 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
         }
         std::cerr << "database: " << e.what() << " in: " << e.query().substr(0, 200) << '\n';
         give_back(std::move(c));
+        if (e.sqlstate() == "57014")  // query_canceled: our statement_timeout
+            throw Error(ErrorCode::deadline_exceeded,
+                        "the request took longer than its " + std::to_string(t_deadline.count()) +
+                            " ms database deadline; try again later or narrow the request",
+                        nlohmann::json{{"deadline_ms", t_deadline.count()}});
         throw Error(ErrorCode::internal, "database error");
     } catch (const std::exception& e) {
         std::cerr << "database: " << e.what() << '\n';

@@ -31,7 +31,8 @@ public:
     Database& operator=(const Database&) = delete;
 
     /// Runs fn on a leased connection. Library errors are translated at this boundary:
-    /// an unreachable database → Error(database_unavailable); other pqxx errors →
+    /// an unreachable database → Error(database_unavailable); a statement cancelled by
+    /// the thread's StatementDeadline → Error(deadline_exceeded); other pqxx errors →
     /// Error(internal) (the SQL message goes to the log, not to the client).
     /// wangge::Error thrown by fn passes through unchanged.
     void run(const std::function<void(pqxx::connection_base&)>& fn);
@@ -63,6 +64,25 @@ private:
     std::size_t m_in_use = 0;
     std::size_t m_waiting = 0;
     std::chrono::steady_clock::time_point m_down_until{};
+};
+
+/// While one lives, every statement that this thread runs through Database::run gets
+/// PostgreSQL's statement_timeout = limit (0: none), so one slow request cannot hold a
+/// pooled connection and its locks for ever. Per thread because a request is answered
+/// on one worker thread; the timeout is set on the leased connection only when it
+/// differs from what that connection already has (no extra round trip per request).
+class StatementDeadline {
+public:
+    explicit StatementDeadline(std::chrono::milliseconds limit) noexcept;
+    ~StatementDeadline();
+    StatementDeadline(const StatementDeadline&) = delete;
+    StatementDeadline& operator=(const StatementDeadline&) = delete;
+
+    /// This thread's limit now (0: none).
+    static std::chrono::milliseconds current() noexcept;
+
+private:
+    std::chrono::milliseconds m_previous;
 };
 
 /// The connection string: $WANGGE_DB, else WANGGE_DB=… from var/wangge.env in the

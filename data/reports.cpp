@@ -247,8 +247,17 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
         }
         events.complete();
     }
-    write_audit(tx, caller, fresh.size() == 1 ? std::optional<std::string>(pending[fresh[0]].rec.town) : std::nullopt,
-                "report.create", std::to_string(fresh.size()) + " report(s)", json{{"count", fresh.size()}}.dump());
+    // One row per call: a batch of 10,000 is one write by one caller. The ids say what.
+    json created_ids = json::array();
+    std::set<std::string> created_towns;
+    for (auto k : fresh) {
+        created_ids.push_back(pending[k].rec.id);
+        created_towns.insert(pending[k].rec.town);
+    }
+    write_audit(tx, caller, created_towns.size() == 1 ? std::optional<std::string>(*created_towns.begin()) : std::nullopt,
+                "report.create",
+                fresh.size() == 1 ? std::to_string(pending[fresh[0]].rec.id) : std::to_string(fresh.size()) + " reports",
+                json{{"count", fresh.size()}, {"ids", created_ids}}.dump());
     tx.commit();
     for (auto k : fresh) inserted.insert(pending[k].rec.client_id);
 }

@@ -1,9 +1,11 @@
 #include "data/token_store.hpp"
 
 #include "core/error.hpp"
+#include "data/audit.hpp"
 #include "data/db.hpp"
 #include "data/text.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 namespace wangge::data {
@@ -47,10 +49,8 @@ std::string create_token(Database& db, const TokenSpec& spec) {
         tx.exec_params(
             "INSERT INTO api_tokens (name, role, towns, platform, worker, sha256) VALUES ($1,$2,$3::text[],$4,$5,$6)",
             name, std::string(role_name(spec.role)), pg_text_array(spec.towns), spec.platform, spec.worker, sha256_hex(token));
-        tx.exec_params(
-            "INSERT INTO audit_log (town, actor, role, action, target, details) "
-            "VALUES (NULL, 'cli', 'admin', 'token.create', $1, jsonb_build_object('role', $2::text))",
-            name, std::string(role_name(spec.role)));
+        nlohmann::json details{{"role", std::string(role_name(spec.role))}, {"towns", spec.towns}};
+        write_audit(tx, cli_principal(), std::nullopt, "token.create", name, details.dump());
         tx.commit();
     });
     return token;
@@ -81,9 +81,7 @@ int revoke_where(Database& db, const std::string& column, const std::string& val
         auto res = tx.exec_params("UPDATE api_tokens SET revoked_at = now() WHERE " + column +
                                       " = $1 AND revoked_at IS NULL RETURNING name",
                                   value);
-        for (const auto& r : res)
-            tx.exec_params("INSERT INTO audit_log (town, actor, role, action, target) VALUES (NULL,'cli','admin','token.revoke',$1)",
-                           r[0].as<std::string>());
+        for (const auto& r : res) write_audit(tx, cli_principal(), std::nullopt, "token.revoke", r[0].as<std::string>());
         n = static_cast<int>(res.size());
         tx.commit();
     });

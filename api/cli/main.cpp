@@ -4,6 +4,7 @@
 #include "api/service.hpp"
 #include "data/backup.hpp"
 #include "core/error.hpp"
+#include "data/audit.hpp"
 #include "data/db.hpp"
 #include "data/demo.hpp"
 #include "data/grid_export.hpp"
@@ -26,11 +27,9 @@ namespace {
 using namespace wangge;
 
 int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, int drain_seconds,
-              const std::string& web_dir) {
+              api::ServiceOptions options) {
     api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
-    api::ServiceOptions options;
-    options.web_dir = web_dir;
     api::Service service(db, std::move(options));
     api::HttpServer server(service, listen, threads);
     // Block the stop signals in every thread, then wait for one here.
@@ -73,12 +72,33 @@ int main(int argc, char** argv) {
     serve->add_option("--listen", listen, "host:port to listen on")->capture_default_str();
     serve->add_option("--threads", threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 256));
     serve->add_option("--db-pool", pool, "database connections")->capture_default_str()->check(CLI::Range(1, 256));
+    // Per token: a person at a screen or an app syncing makes a few calls a second; a map
+    // view asks for dozens of tiles at once and cached tiles are cheap, so tiles have
+    // their own, much larger budget (docs/security.md). 0 switches a limit off.
+    std::string rate_text = "100/s", tile_rate_text = "10000/s";
+    double burst = 200, tile_burst = 20000;
+    api::ServiceOptions serve_options;
+    const auto rate_check = [](const std::string& v) {
+        return api::parse_rate(v) ? std::string() : std::string("must be N/s, N/m or 0");
+    };
+    serve->add_option("--rate-limit", rate_text, "API requests per token (or client address without one): N/s, N/m, 0 = off")
+        ->capture_default_str()
+        ->check(rate_check);
+    serve->add_option("--burst", burst, "API requests allowed at once above the rate")->capture_default_str()->check(CLI::Range(1.0, 1e9));
+    serve->add_option("--tile-rate-limit", tile_rate_text, "tile and TileJSON requests per token: N/s, N/m, 0 = off")
+        ->capture_default_str()
+        ->check(rate_check);
+    serve->add_option("--tile-burst", tile_burst, "tile requests allowed at once above the rate")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e9));
+    serve->add_option("--trusted-proxy", serve_options.trusted_proxies,
+                      "address of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
     int drain_seconds = 30;
     serve->add_option("--drain-seconds", drain_seconds, "on SIGTERM/SIGINT, how long in-flight requests may finish")
         ->capture_default_str()
         ->check(CLI::Range(0, 3600));
-    std::string web_dir = WANGGE_WEB_DIST;
-    serve->add_option("--web-dir", web_dir, "the built web client (scripts/build-web.sh) served at /")->capture_default_str();
+    serve_options.web_dir = WANGGE_WEB_DIST;
+    serve->add_option("--web-dir", serve_options.web_dir, "the built web client (scripts/build-web.sh) served at /")->capture_default_str();
 
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
 
@@ -140,7 +160,11 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        if (serve->parsed()) return run_serve(argv0, listen, threads, pool, drain_seconds, web_dir);
+        if (serve->parsed()) {
+            serve_options.api_rate = {*api::parse_rate(rate_text), burst};
+            serve_options.tile_rate = {*api::parse_rate(tile_rate_text), tile_burst};
+            return run_serve(argv0, listen, threads, pool, drain_seconds, std::move(serve_options));
+        }
 
         data::Database db(data::resolve_conninfo(argv0), 2);
         if (backup->parsed()) {
@@ -211,9 +235,7 @@ int main(int argc, char** argv) {
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
             data::ReportDesk desk(db);
-            Principal cli;
-            cli.name = "cli";
-            cli.role = Role::admin;
+            const auto cli = data::cli_principal();
             const auto out = data::import_grids(db, desk, import_town, bytes, import_file, cli, import_dry_run);
             std::cerr << "import-grids: " << out.changed.size() << " changed, " << out.created.size() << " new, "
                       << out.retired.size() << " retired, " << out.unchanged.size() << " unchanged (file CRS "

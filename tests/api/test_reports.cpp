@@ -381,7 +381,8 @@ TEST_F(Reports, TheClosedLoopWithDeadlineReworkAndSupervision) {
     EXPECT_TRUE(rp.at("closed_at").is_null());
     EXPECT_EQ(rp.at("dispatched_at"), props.at("dispatched_at")) << "the cohort is the first dispatch";
     EXPECT_EQ(rp.at("timeline").size(), 8u);
-    EXPECT_EQ(t.scalar("SELECT count(*) FROM audit_log WHERE target = '" + std::to_string(id) + "'"), "7");
+    // The intake and the seven actions.
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM audit_log WHERE target = '" + std::to_string(id) + "'"), "8");
     act(id, {{"action", "dispatch"}, {"assignees", {"nobody"}}}, command, 409);
     act(id, {{"action", "fly"}}, command, 400);
     act(id, {{"action", "accept"}, {"platform", "zhifa"}}, command, 400);

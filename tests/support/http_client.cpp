@@ -14,13 +14,14 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
 }  // namespace
 
 HttpResult fetch(const std::string& url, const std::string& token, const std::string& method, const std::string& body,
-                 long timeout_seconds) {
+                 const std::vector<std::string>& extra_headers, long timeout_seconds) {
     HttpResult r;
     const auto started = std::chrono::steady_clock::now();
     CURL* curl = curl_easy_init();
     curl_slist* headers = nullptr;
     if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
     if (!body.empty()) headers = curl_slist_append(headers, "Content-Type: application/json");
+    for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // send "/../" as written: traversal tests
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

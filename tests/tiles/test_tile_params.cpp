@@ -42,8 +42,8 @@ TEST(TileRoutes, SegmentsWithASuffixMatch) {
 }
 
 TEST(TileFilter, KnownValuesOnlyAndTheTokensTowns) {
-    Principal tashi_worker{"w", Role::grid_worker, {"tashi"}, std::nullopt, std::nullopt};
-    Principal admin{"a", Role::admin, {}, std::nullopt, std::nullopt};
+    Principal tashi_worker{"w", Role::grid_worker, {"tashi"}, std::nullopt, std::nullopt, {}};
+    Principal admin{"a", Role::admin, {}, std::nullopt, std::nullopt, {}};
     auto is_category = [](const std::string& c) { return c == "shehui_zhian"; };
     api::Request r;
     auto f = api::parse_report_filter(r, tashi_worker, is_category);
