@@ -99,6 +99,9 @@ protected:
         add({"GET", "/readyz", {}, false, false, get("/readyz"), true});
         add({"GET", "/metrics", {}, false, false, get("/metrics"), true});
         add({"GET", "/api", {}, false, false, get("/api"), true});
+        add({"GET", "/", {}, false, false, get("/"), true});
+        add({"GET", "/assets/{file}", {}, false, false, get("/assets/app-test.js"), true});
+        add({"GET", "/api/v1/me", k_everyone, false, false, get("/api/v1/me")});
         add({"GET", "/api/v1/towns", k_everyone, false, false, get("/api/v1/towns")});
         add({"GET", "/api/v1/towns/{town}/grids", k_everyone, true, false, get("/api/v1/towns/{town}/grids")});
         add({"GET", "/api/v1/grids/{grid}", k_everyone, true, false, get("/api/v1/grids/{grid}")});
