@@ -30,7 +30,7 @@ else
   done
 fi
 
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/install-deps.sh installs clang)" >&2; exit 1; }
+WANGGE_FUZZ_DEPS=1 WANGGE_NO_BROWSER=1 scripts/install-deps.sh
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
@@ -53,15 +53,15 @@ run_one() {
     status=$?
   nice -n 10 "$bin" -merge=1 "$corpus" "$work/new" >"$work/merge.log" 2>&1 || true
   local done_line execs cov ft files kib
-  done_line=$(grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)' "$work/fuzz.log" | tail -1 || true)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$work/fuzz.log" | tail -1 || true)
   execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' <<<"$done_line" | grep -o '[0-9]*' || true)
   ft=$(grep -o 'ft: [0-9]*' <<<"$done_line" | grep -o '[0-9]*' || true)
   files=$(find "$corpus" -type f | wc -l)
-  kib=$(du -sk "$corpus" | cut -f1)
+  kib=$(find "$corpus" -type f -printf '%s\n' | awk '{ b += $1 } END { printf "%.0f", b / 1024 }')
   local result=ok
   if [[ $status -ne 0 ]]; then
-    result="FAILED (exit $status; see $work/fuzz.log and $(ls "$work"/{crash,timeout,leak,oom}-* 2>/dev/null | head -1))"
+    result="FAILED (exit $status; see $work/fuzz.log and $(ls "$work"/{crash,timeout,leak,oom}-* 2>/dev/null | head -1 || true))"
   fi
   printf '%-12s %6ss %9s exec/s  cov %-6s ft %-7s corpus %5s files %6s KiB  %s\n' \
     "$t" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$files" "$kib" "$result" >"$work/summary"
@@ -80,5 +80,6 @@ while [[ $running -gt 0 ]]; do wait -n || failed=1; running=$((running - 1)); do
 
 echo "target       time       exec/s       coverage          committed corpus"
 for t in "${targets[@]}"; do cat "build-fuzz/work/$t/summary"; done
-echo "whole corpus: $(find tests/fuzz/corpus -type f | wc -l) files, $(du -sk tests/fuzz/corpus | cut -f1) KiB"
+echo "whole corpus: $(find tests/fuzz/corpus -type f | wc -l) files," \
+  "$(find tests/fuzz/corpus -type f -printf '%s\n' | awk '{ b += $1 } END { printf "%.0f", b / 1024 }') KiB"
 exit $failed
