@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace wangge::api {
 
@@ -47,8 +49,13 @@ data::GridEdit parse_grid_feature(const nlohmann::json& f, bool geometry_require
         e.id = props["id"].get<std::string>();
     }
     if (props.contains("version")) {
-        if (!props["version"].is_number_integer()) throw_bad_field("properties.version", "must be an integer");
-        e.expected_version = props["version"].get<int>();
+        // get<int>() would wrap 4294967299 to 3 and match a grid at version 3.
+        const auto& v = props["version"];
+        const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= std::numeric_limits<int>::max()
+                                                     : v.is_number_integer() && v.get<std::int64_t>() >= std::numeric_limits<int>::min() &&
+                                                           v.get<std::int64_t>() <= std::numeric_limits<int>::max();
+        if (!v.is_number_integer() || !in_range) throw_bad_field("properties.version", "must be an integer");
+        e.expected_version = v.get<int>();
     }
     for (const char* field : {"name", "code"}) {
         if (!props.contains(field)) continue;

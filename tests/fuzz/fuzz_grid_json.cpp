@@ -9,6 +9,8 @@
 #include "geo/grid_validation.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
+#include <set>
+
 using namespace wangge;
 
 namespace {
@@ -37,13 +39,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::expect_client_error_only([&] {
         const auto body = api::parse_json_body(request);
         std::vector<data::GridEdit> edits;
-        if (body.is_object() && body.contains("type") && body["type"] == "FeatureCollection")
-            edits = api::parse_grid_collection(body);
-        else
-            edits.push_back(api::parse_grid_feature(body, true));
+        const bool collection = body.is_object() && body.contains("type") && body["type"] == "FeatureCollection";
+        if (collection) edits = api::parse_grid_collection(body);
+        else edits.push_back(api::parse_grid_feature(body, true));
+        // A version is taken as sent, never wrapped into another grid's version.
+        const auto features = collection ? body.at("features") : nlohmann::json::array({body});
+        for (std::size_t i = 0; i < edits.size(); ++i)
+            if (edits[i].expected_version)
+                fuzz::check(features.at(i).at("properties").at("version").get<std::int64_t>() == *edits[i].expected_version,
+                            "properties.version changed on the way in");
         std::vector<geo::GridCandidate> candidates{{"bailongqiao-001", std::nullopt, town.west_grid}};
-        for (const auto& e : edits)
-            if (e.geojson && e.id != "bailongqiao-001") candidates.push_back({e.id, e.geojson, std::nullopt});
+        // As edit_grids resolves them: new grids get an id, an id twice is refused before validation.
+        std::set<std::string> ids{"bailongqiao-001"};
+        for (std::size_t i = 0; i < edits.size(); ++i) {
+            const auto id = edits[i].id.empty() ? "bailongqiao-n" + std::to_string(i) : edits[i].id;
+            if (edits[i].geojson && ids.insert(id).second) candidates.push_back({id, edits[i].geojson, std::nullopt});
+        }
         const auto validated = geo::validate_town(town.boundary, candidates);
         // Either findings (nothing is stored) or one stored geometry per changed grid.
         if (validated.findings.empty())
