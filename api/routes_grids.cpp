@@ -8,8 +8,6 @@
 #include "geo/ogr_io.hpp"
 #include "data/town_store.hpp"
 
-#include <charconv>
-
 namespace wangge::api {
 
 namespace {
@@ -23,53 +21,6 @@ void require_gis(const Context& ctx) {
 void require_town_access(const Context& ctx, const std::string& town) {
     if (!find_town(town)) throw Error(ErrorCode::not_found, "no town " + town);
     if (!ctx.caller().covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
-}
-
-// If-Match: "3", W/"3" or 3.
-std::optional<int> if_match(const Request& r) {
-    auto h = r.header("if-match");
-    if (!h) return std::nullopt;
-    std::string v = *h;
-    if (v.rfind("W/", 0) == 0) v = v.substr(2);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    int out = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (ec != std::errc() || p != v.data() + v.size()) throw Error(ErrorCode::precondition_failed, "If-Match must be the grid's version, e.g. \"3\"");
-    return out;
-}
-
-// One grid of a request: a GeoJSON Feature; properties id, version, name, code, retired.
-data::GridEdit parse_grid_feature(const json& f, bool geometry_required) {
-    if (!f.is_object() || !f.contains("type") || f["type"] != "Feature")
-        throw Error(ErrorCode::bad_request, "each grid must be a GeoJSON Feature");
-    data::GridEdit e;
-    const json props = f.contains("properties") && f["properties"].is_object() ? f["properties"] : json::object();
-    if (f.contains("id") && f["id"].is_string()) e.id = f["id"].get<std::string>();
-    if (props.contains("id")) {
-        if (!props["id"].is_string()) throw_bad_field("properties.id", "must be a string");
-        e.id = props["id"].get<std::string>();
-    }
-    if (props.contains("version")) {
-        if (!props["version"].is_number_integer()) throw_bad_field("properties.version", "must be an integer");
-        e.expected_version = props["version"].get<int>();
-    }
-    for (const char* field : {"name", "code"}) {
-        if (!props.contains(field)) continue;
-        if (!props[field].is_string() || props[field].get<std::string>().empty())
-            throw_bad_field(std::string("properties.") + field, "must be a non-empty string");
-        (std::string(field) == "name" ? e.name : e.code) = props[field].get<std::string>();
-    }
-    if (props.contains("retired")) {
-        if (!props["retired"].is_boolean()) throw_bad_field("properties.retired", "must be true or false");
-        e.retire = props["retired"].get<bool>();
-    }
-    if (f.contains("geometry") && !f["geometry"].is_null()) {
-        if (!f["geometry"].is_object()) throw_bad_field("geometry", "must be a GeoJSON geometry");
-        e.geojson = f["geometry"].dump();
-    } else if (geometry_required && !e.retire) {
-        throw_bad_field("geometry", "is required");
-    }
-    return e;
 }
 
 Response edited(const data::EditOutcome& o, int status) {
@@ -130,12 +81,7 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     require_gis(ctx);
                     const auto& town = ctx.path.at("town");
                     require_town_access(ctx, town);
-                    const auto body = parse_json_body(ctx.request);
-                    if (!body.is_object() || !body.contains("type") || body["type"] != "FeatureCollection" ||
-                        !body.contains("features") || !body["features"].is_array())
-                        throw Error(ErrorCode::bad_request, "the body must be a FeatureCollection of changed, new and retired grids");
-                    std::vector<data::GridEdit> edits;
-                    for (const auto& f : body["features"]) edits.push_back(parse_grid_feature(f, false));
+                    const auto edits = parse_grid_collection(parse_json_body(ctx.request));
                     geo::ValidationRules rules;
                     rules.sliver_m2 = sliver_of(ctx.request);
                     return edited(data::edit_grids(db, desk, town, edits, ctx.caller(), false, rules), 200);

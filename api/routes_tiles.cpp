@@ -198,12 +198,12 @@ Response tile_route(tiles::TileService& tiles, Context& ctx, bool retina) {
 void add_tile_routes(Router& router, tiles::TileService& tiles) {
     const auto tile_keys = keys_with({"max", "radius", "access_token"});
     // @2x first: "{y}.png" would also match "5@2x.png" and fail on the number.
-    router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}@2x.png", Access::token, tile_keys,
+    router.add({"GET", k_tile_route_2x, Access::token, tile_keys,
                 [&tiles](Context& ctx) { return tile_route(tiles, ctx, true); }, k_default_max_body, RouteClass::tile});
-    router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}.png", Access::token, tile_keys,
+    router.add({"GET", k_tile_route, Access::token, tile_keys,
                 [&tiles](Context& ctx) { return tile_route(tiles, ctx, false); }, k_default_max_body, RouteClass::tile});
 
-    router.add({"GET", "/tiles/{layer}.json", Access::token, tile_keys, [&tiles](Context& ctx) {
+    router.add({"GET", k_tilejson_route, Access::token, tile_keys, [&tiles](Context& ctx) {
                     const auto& name = ctx.path.at("layer");
                     if (!tiles::parse_layer(name)) throw Error(ErrorCode::not_found, "no tile layer '" + name + "'");
                     const auto filter = parse_report_filter(ctx.request, ctx.caller(),
@@ -230,7 +230,7 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
                     return Response::json(200, doc.dump());
                 }, k_default_max_body, RouteClass::tile});
 
-    router.add({"GET", "/api/v1/maps/static.png", Access::token,
+    router.add({"GET", k_static_map_route, Access::token,
                 keys_with({"layers", "bbox", "width", "height", "format", "max", "radius"}), [&tiles](Context& ctx) {
                     const auto params =
                         parse_static_map_params(ctx, [&](const std::string& c) { return tiles.is_category(c); });

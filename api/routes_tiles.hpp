@@ -17,6 +17,13 @@ class TileService;
 
 namespace wangge::api {
 
+/// The route patterns of add_tile_routes (the fuzz target matches paths against them).
+/// @2x first: "{y}.png" would also match "5@2x.png" and fail on the number.
+inline constexpr const char* k_tile_route_2x = "/tiles/{layer}/{z}/{x}/{y}@2x.png";
+inline constexpr const char* k_tile_route = "/tiles/{layer}/{z}/{x}/{y}.png";
+inline constexpr const char* k_tilejson_route = "/tiles/{layer}.json";
+inline constexpr const char* k_static_map_route = "/api/v1/maps/static.png";
+
 /// A tile coordinate: decimal digits only, at most `limit`. nullopt otherwise.
 std::optional<std::uint32_t> parse_tile_number(std::string_view text, std::uint32_t limit);
 

@@ -22,9 +22,19 @@ std::optional<int> digits(std::string_view s, std::size_t pos, std::size_t width
 }
 
 std::optional<sys_days> civil_day(int y, int m, int d) {
+    if (y < 1) return std::nullopt;  // PostgreSQL has no year 0
     const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok()) return std::nullopt;
     return sys_days{ymd};
+}
+
+// Instants whose civil date is within 0001…9999 both in UTC and in Shanghai: what PostgreSQL
+// stores and what format_rfc3339(_utc) writes back as four digits. Found by fuzz_time:
+// "0000-01-01T07:30:00+08:00" was accepted and came back as year -1.
+bool representable(Timestamp t) {
+    static const Timestamp lo{sys_days{year{1} / 1 / 1}};
+    static const Timestamp hi = Timestamp{sys_days{year{10000} / 1 / 1}} - k_shanghai_offset;
+    return t >= lo && t < hi;
 }
 
 std::string format_with_offset(Timestamp t, seconds offset, bool utc_z) {
@@ -83,7 +93,9 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
     }
     if (pos != s.size()) return std::nullopt;
     // A leap second (:60) is folded onto the next second, as PostgreSQL does.
-    return Timestamp{*day + hours{*h} + minutes{*mi} + seconds{*se}} - offset;
+    const Timestamp t = Timestamp{*day + hours{*h} + minutes{*mi} + seconds{*se}} - offset;
+    if (!representable(t)) return std::nullopt;
+    return t;
 }
 
 std::optional<sys_days> parse_date(std::string_view s) {
@@ -94,7 +106,11 @@ std::optional<sys_days> parse_date(std::string_view s) {
 }
 
 std::optional<Timestamp> parse_instant(std::string_view text) {
-    if (auto day = parse_date(text)) return shanghai_midnight(*day);
+    if (auto day = parse_date(text)) {
+        const auto t = shanghai_midnight(*day);
+        if (!representable(t)) return std::nullopt;
+        return t;
+    }
     return parse_rfc3339(text);
 }
 

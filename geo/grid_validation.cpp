@@ -64,6 +64,18 @@ ValidatedTown validate_town(const std::string& town_wkb_hex, const std::vector<G
             out.findings.push_back({c.id, "invalid_geometry", v.reason, std::nullopt, where, std::nullopt});
             continue;
         }
+        // Areas are measured in EPSG:4549; a vertex PROJ cannot project there (longitude
+        // 923.6) was a 500 from the overlay below. Found by fuzz_grid_json.
+        if (c.changed()) {
+            try {
+                (void)metric(g.get());
+            } catch (const Error&) {
+                out.findings.push_back({c.id, "invalid_geometry",
+                                        "coordinates must be longitude, latitude (EPSG:4490) near the town", std::nullopt,
+                                        std::nullopt, std::nullopt});
+                continue;
+            }
+        }
         shapes.push_back({c.id, c.changed(), std::move(g)});
     }
 

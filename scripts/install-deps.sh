@@ -19,6 +19,10 @@ PACKAGES=(
 if [[ "${WANGGE_NO_BROWSER:-0}" != 1 ]]; then
   PACKAGES+=(chromium wrk)
 fi
+# scripts/fuzz.sh only (CI replays the corpus with gcc): clang and its libFuzzer/sanitizer runtimes.
+if [[ "${WANGGE_FUZZ_DEPS:-0}" == 1 ]]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -21,6 +21,19 @@ TEST(Time, RejectsMalformed) {
         EXPECT_FALSE(parse_rfc3339(bad)) << bad;
 }
 
+TEST(Time, OnlyYearsThatFormatBackAreAccepted) {
+    // fuzz_time: year 0 does not exist in PostgreSQL, and these came back as year -1 or 10000.
+    for (const char* bad : {"0000-01-01T07:30:00+08:00", "0000-06-01T00:00:00Z", "0001-01-01T07:59:59+08:00",
+                            "9999-12-31T16:00:00Z", "9999-12-31T23:59:59-01:00", "0000-01-01", "0001-01-01"})
+        EXPECT_FALSE(parse_instant(bad)) << bad;
+    for (const char* good : {"0001-01-01T00:00:00Z", "9999-12-31T15:59:59Z", "9999-12-31T23:59:59+08:00", "0001-01-02"}) {
+        const auto t = parse_instant(good);
+        ASSERT_TRUE(t) << good;
+        EXPECT_EQ(parse_rfc3339(format_rfc3339(*t)), t) << good;
+        EXPECT_EQ(parse_rfc3339(format_rfc3339_utc(*t)), t) << good;
+    }
+}
+
 TEST(Time, BareDateIsShanghaiMidnight) {
     EXPECT_EQ(parse_instant("2026-03-01"), parse_rfc3339("2026-02-28T16:00:00Z"));
     EXPECT_FALSE(parse_instant("2026-3-1"));
