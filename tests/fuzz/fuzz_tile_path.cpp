@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.method = "GET";
     request.path = *path;
     // A town worker on even lengths, an admin on odd ones: both branches of the town filter.
-    const Principal caller = size % 2 == 0 ? Principal{"w", Role::grid_worker, {"tashi"}, std::nullopt, std::nullopt}
-                                           : Principal{"a", Role::admin, {}, std::nullopt, std::nullopt};
+    const Principal caller = size % 2 == 0 ? Principal{"w", Role::grid_worker, {"tashi"}, std::nullopt, std::nullopt, {}}
+                                           : Principal{"a", Role::admin, {}, std::nullopt, std::nullopt, {}};
     fuzz::expect_client_error_only([&] {
         if (question != std::string_view::npos) request.query = api::parse_query(target.substr(question + 1));
         api::Context ctx{request, match.params, caller};
