@@ -11,6 +11,9 @@
 # its process can be found (for RSS); otherwise build/wangge serve is started on
 # WANGGE_LOAD_PORT (default 8091) with $WANGGE_SERVE_ARGS, against the database of
 # var/wangge.env (scripts/run.sh writes it) or $WANGGE_DB, and stopped (SIGTERM) at the end.
+# WANGGE_SERVE_ARGS defaults to "--rate-limit 0 --tile-rate-limit 0": all connections share
+# one token, and the load measures the service, not the per-token limiter (a running server
+# keeps its own limits, so its 429s count as failures here).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -51,13 +54,14 @@ if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then
 else
   port=${WANGGE_LOAD_PORT:-8091}
   url=http://127.0.0.1:$port
-  # shellcheck disable=SC2086  # WANGGE_SERVE_ARGS is a list of flags
-  build/wangge serve --listen "127.0.0.1:$port" ${WANGGE_SERVE_ARGS:-} >"$work/server.log" 2>&1 &
+  serve_args=${WANGGE_SERVE_ARGS---rate-limit 0 --tile-rate-limit 0}
+  # shellcheck disable=SC2086  # serve_args is a list of flags
+  build/wangge serve --listen "127.0.0.1:$port" $serve_args >"$work/server.log" 2>&1 &
   server_pid=$!
   started_server=1
   for _ in $(seq 1 100); do curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -fsS -m 2 "$url/readyz" >/dev/null || { cat "$work/server.log" >&2; echo "load.sh: the server did not become ready" >&2; exit 1; }
-  echo "load.sh: started build/wangge serve on $url (pid $server_pid) ${WANGGE_SERVE_ARGS:-}"
+  echo "load.sh: started build/wangge serve on $url (pid $server_pid) $serve_args"
 fi
 
 token=$(build/wangge token create --role admin --name "load-$(date +%s)-$$")
