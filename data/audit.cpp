@@ -46,8 +46,7 @@ AuditPage list_audit(Database& db, const AuditFilter& f) {
             "AND ($5::bigint IS NULL OR at < to_timestamp($5)) AND ($6::bigint IS NULL OR id < $6) "
             "ORDER BY id DESC LIMIT $7",
             f.town, f.actor, f.action,
-            f.from ? std::optional<long long>(f.from->time_since_epoch().count()) : std::nullopt,
-            f.to ? std::optional<long long>(f.to->time_since_epoch().count()) : std::nullopt, f.before_id, f.limit + 1);
+            detail::epoch_param(f.from), detail::epoch_param(f.to), f.before_id, f.limit + 1);
         for (const auto& r : res) {
             if (static_cast<int>(page.entries.size()) == f.limit) {
                 page.next_before = page.entries.back().id;

@@ -402,10 +402,6 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
         if (v.empty()) return std::nullopt;
         return pg_text_array(v);
     };
-    auto epoch_or_null_param = [](const std::optional<Timestamp>& t) -> std::optional<long long> {
-        if (!t) return std::nullopt;
-        return static_cast<long long>(t->time_since_epoch().count());
-    };
     std::optional<double> w, s, e, n;
     if (f.bbox) w = (*f.bbox)[0], s = (*f.bbox)[1], e = (*f.bbox)[2], n = (*f.bbox)[3];
     std::optional<long long> after_t, after_id;
@@ -426,7 +422,7 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
                 " AND ($13::bigint IS NULL OR (r.reported_at, r.id) < (to_timestamp($13), $14::bigint))"
                 " ORDER BY r.reported_at DESC, r.id DESC LIMIT $15",
             towns, f.grid, array_or_null(f.statuses), array_or_null(platforms), array_or_null(f.categories),
-            epoch_or_null_param(f.from), epoch_or_null_param(f.to), w, s, e, n, f.overdue_only, after_t, after_id,
+            detail::epoch_param(f.from), detail::epoch_param(f.to), w, s, e, n, f.overdue_only, after_t, after_id,
             f.limit + 1);
         for (const auto& r : res) page.reports.push_back(record_from_row(r));
     });

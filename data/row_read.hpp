@@ -15,6 +15,13 @@ namespace wangge::data::detail {
 /// A column selected as extract(epoch FROM …)::bigint.
 inline Timestamp epoch(const pqxx::field& f) { return Timestamp{std::chrono::seconds{f.as<long long>()}}; }
 
+/// An instant as a bigint epoch parameter (to_timestamp($n) in SQL); NULL switches the
+/// condition off.
+inline std::optional<long long> epoch_param(const std::optional<Timestamp>& t) {
+    if (!t) return std::nullopt;
+    return static_cast<long long>(t->time_since_epoch().count());
+}
+
 inline std::optional<Timestamp> epoch_or_null(const pqxx::field& f) {
     if (f.is_null()) return std::nullopt;
     return epoch(f);

@@ -1,6 +1,7 @@
 #include "data/text.hpp"
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -34,30 +35,18 @@ std::vector<std::string> split_csv_line(std::string_view line) {
     return out;
 }
 
-namespace {
-std::string to_hex(const unsigned char* p, std::size_t n) {
-    static constexpr char k_digits[] = "0123456789abcdef";
-    std::string out(n * 2, '0');
-    for (std::size_t i = 0; i < n; ++i) {
-        out[2 * i] = k_digits[p[i] >> 4];
-        out[2 * i + 1] = k_digits[p[i] & 0x0f];
-    }
-    return out;
-}
-}  // namespace
-
 std::string sha256_hex(std::string_view bytes) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
         throw Error(ErrorCode::internal, "SHA-256 failed");
-    return to_hex(md.data(), len);
+    return hex_encode(md.data(), len);
 }
 
 std::string random_hex(std::size_t n) {
     std::vector<unsigned char> buf(n);
     if (RAND_bytes(buf.data(), static_cast<int>(n)) != 1) throw Error(ErrorCode::internal, "no randomness available");
-    return to_hex(buf.data(), n);
+    return hex_encode(buf.data(), n);
 }
 
 }  // namespace wangge::data

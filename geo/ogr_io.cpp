@@ -1,6 +1,7 @@
 #include "geo/ogr_io.hpp"
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 #include "core/time.hpp"
 #include "geo/geos.hpp"
 
@@ -160,16 +161,6 @@ std::string wkb_bytes(const std::string& wkb, const std::string& grid) {
         const int hi = hex_value(wkb[2 * i]), lo = hex_value(wkb[2 * i + 1]);
         if (hi < 0 || lo < 0) throw Error(ErrorCode::bad_request, "grid " + grid + ": geometry is not WKB");
         out[i] = static_cast<char>(hi * 16 + lo);
-    }
-    return out;
-}
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-    static constexpr char digits[] = "0123456789ABCDEF";
-    std::string out(size * 2, '\0');
-    for (std::size_t i = 0; i < size; ++i) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 0x0f];
     }
     return out;
 }
@@ -559,7 +550,7 @@ std::vector<ImportedGrid> read_grids(const std::string& bytes, const std::string
         std::string wkb(static_cast<std::size_t>(OGR_G_WkbSize(shape.get())), '\0');
         if (OGR_G_ExportToWkb(shape.get(), wkbNDR, reinterpret_cast<unsigned char*>(wkb.data())) != OGRERR_NONE)
             bad_feature(index, "the geometry cannot be encoded");
-        g.geometry_wkb_hex = to_hex(reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
+        g.geometry_wkb_hex = hex_encode(reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size(), true);
         // OGR keeps rings GEOS cannot build (unclosed, fewer than four points): refused here,
         // or the import fails later as a 500. Found by fuzz_gdal_import.
         try {
