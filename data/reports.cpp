@@ -41,8 +41,7 @@ SELECT r.id, r.town, r.client_id, r.category, r.platform, r.description, r.sourc
        extract(epoch FROM r.accepted_at)::bigint, extract(epoch FROM r.dispatched_at)::bigint,
        extract(epoch FROM r.due_at)::bigint, extract(epoch FROM r.resolved_at)::bigint,
        extract(epoch FROM r.closed_at)::bigint,
-       r.handling, r.mode, array_to_string(r.assignees, ','), r.reopen_count, r.supervise_count,
-       coalesce(r.status NOT IN ('closed', 'rejected') AND r.due_at < now(), false)
+       r.handling, r.mode, array_to_string(r.assignees, ','), r.reopen_count, r.supervise_count
 FROM reports r
 LEFT JOIN grids g ON g.town = r.town AND g.id = r.grid AND g.version = r.grid_version
 LEFT JOIN grid_staff sl ON sl.town = r.town AND sl.grid = r.grid AND sl.role = 'leader'
@@ -84,7 +83,9 @@ ReportRecord record_from_row(const pqxx::row& r) {
     rec.assignees = split_commas(r[33].as<std::string>());
     rec.reopen_count = r[34].as<int>();
     rec.supervise_count = r[35].as<int>();
-    rec.overdue = r[36].as<bool>();
+    // Overdue by the service's clock, not the database's: deadlines were computed with it,
+    // and every view (lists, tiles, analytics) must agree on what "now" is.
+    rec.overdue = rec.status != "closed" && rec.status != "rejected" && rec.due_at && *rec.due_at < now_seconds();
     return rec;
 }
 
@@ -418,12 +419,12 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
                 " AND ($6::bigint IS NULL OR r.reported_at >= to_timestamp($6))"
                 " AND ($7::bigint IS NULL OR r.reported_at < to_timestamp($7))"
                 " AND ($8::float8 IS NULL OR r.geom && ST_MakeEnvelope($8, $9, $10, $11, 4490))"
-                " AND (NOT $12::bool OR (r.status NOT IN ('closed', 'rejected') AND r.due_at < now()))"
+                 " AND (NOT $12::bool OR (r.status NOT IN ('closed', 'rejected') AND r.due_at < to_timestamp($16)))"
                 " AND ($13::bigint IS NULL OR (r.reported_at, r.id) < (to_timestamp($13), $14::bigint))"
                 " ORDER BY r.reported_at DESC, r.id DESC LIMIT $15",
             towns, f.grid, array_or_null(f.statuses), array_or_null(platforms), array_or_null(f.categories),
             detail::epoch_param(f.from), detail::epoch_param(f.to), w, s, e, n, f.overdue_only, after_t, after_id,
-            f.limit + 1);
+            f.limit + 1, static_cast<long long>(now_seconds().time_since_epoch().count()));
         for (const auto& r : res) page.reports.push_back(record_from_row(r));
     });
     if (static_cast<int>(page.reports.size()) > f.limit) {

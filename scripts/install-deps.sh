@@ -13,6 +13,7 @@ PACKAGES=(
   zip unzip curl
   nodejs npm  # the web client's build (scripts/build-web.sh: Vite from npm)
   poppler-utils python3-openpyxl  # tests: page count of the printed meeting pack, reading its XLSX
+  libfaketime  # tests: the service and the CLI at a chosen "now" (tests/web/harness.mjs, docs/web.md "Dates")
 )
 # Browser tests (tests/web drive Debian's chromium) and load benchmarks; skipped with
 # WANGGE_NO_BROWSER=1.

@@ -189,8 +189,10 @@ TEST_F(OgcTest, DatetimeSelectsGridVersionsAndReportTimes) {
     EXPECT_EQ(before.at("numberMatched"), 0);
     const auto after = json::parse(get("/ogc/collections/grids/items", bearer, {{"datetime", "2099-01-01T00:00:00Z"}}).body);
     EXPECT_EQ(after.at("numberMatched"), k_demo_grids);
+    // An interval matches every version valid at some time in it: the retired ones too, when
+    // another test of this process redrew a grid first.
     const auto open = json::parse(get("/ogc/collections/grids/items", bearer, {{"datetime", "../2099-01-01T00:00:00+08:00"}}).body);
-    EXPECT_EQ(open.at("numberMatched"), k_demo_grids);
+    EXPECT_EQ(std::to_string(open.at("numberMatched").get<int>()), t.scalar("SELECT count(*) FROM grids"));
 
     const auto all = json::parse(get("/ogc/collections/reports/items", bearer).body).at("numberMatched").get<int>();
     EXPECT_EQ(std::to_string(all), t.scalar("SELECT count(*) FROM reports"));

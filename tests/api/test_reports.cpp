@@ -315,7 +315,8 @@ TEST_F(Reports, ListingFiltersAndCursorPagingVisitEachReportOnce) {
 
     auto overdue = json::parse(call("GET", "/api/v1/reports", admin, "", {{"overdue", "true"}, {"limit", "10000"}}).body);
     EXPECT_EQ(std::to_string(overdue.at("features").size()),
-              count("status NOT IN ('closed', 'rejected') AND due_at < now()"));
+              count("status NOT IN ('closed', 'rejected') AND due_at < to_timestamp(" +
+                    std::to_string(now_seconds().time_since_epoch().count()) + ")"));
     for (const auto& f : overdue.at("features")) EXPECT_TRUE(f.at("properties").at("overdue").get<bool>());
 
     auto boxed = json::parse(

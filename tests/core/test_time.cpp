@@ -1,5 +1,7 @@
 #include "core/time.hpp"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 using namespace wangge;
@@ -52,4 +54,17 @@ TEST(Time, MonthBoundariesAreShanghai) {
     EXPECT_EQ(format_rfc3339(shanghai_month_start(*ym)), "2026-01-01T00:00:00+08:00");
     EXPECT_FALSE(parse_year_month("2026-13"));
     EXPECT_FALSE(parse_year_month("2026-1"));
+}
+
+// The "dates" runs (tests/CMakeLists.txt) start the clock at an instant with libfaketime
+// and say which in WANGGE_EXPECT_NOW: if the preload did not take, this fails instead of
+// the run silently testing today.
+TEST(Time, TheClockIsTheOneTheRunAskedFor) {
+    const char* expected = std::getenv("WANGGE_EXPECT_NOW");
+    if (!expected) GTEST_SKIP() << "not a dates run";
+    const auto at = parse_rfc3339(expected);
+    ASSERT_TRUE(at) << expected;
+    const auto now = now_seconds();
+    EXPECT_GE(now, *at);
+    EXPECT_LT(now, *at + minutes(10)) << format_rfc3339(now) << " is not near " << expected;
 }

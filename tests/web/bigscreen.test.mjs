@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, psql } from './harness.mjs';
+import { startApp, psql, TODAY, addMonths } from './harness.mjs';
 
 const TOWN = 'tashi';
 const OPEN = 'reported,accepted,dispatched,in_progress,resolved';
@@ -15,8 +15,6 @@ before(async () => {
   token = app.token('command', { towns: [TOWN] });
 });
 after(async () => { await app?.stop(); });
-
-const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 
 async function count(filters) {
   let n = 0;
@@ -32,9 +30,8 @@ async function count(filters) {
 }
 
 async function apiCounters() {
-  const t = today();
-  const [y, m] = t.split('-').map(Number);
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  const t = TODAY;
+  const next = addMonths(t.slice(0, 7), 1);
   const rate = (await app.api(`/api/v1/analytics/completion?town=${TOWN}&from=${t.slice(0, 7)}&to=${next}&by=town`, { token })).data.total.completion_rate;
   return {
     today: await count({ from: `${t}T00:00:00+08:00` }),

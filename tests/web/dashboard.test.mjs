@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startApp } from './harness.mjs';
+import { startApp, addMonths, THIS_MONTH } from './harness.mjs';
 
 const TOWN = 'tashi';
 let app;
@@ -16,7 +16,8 @@ before(async () => {
 });
 after(async () => { await app?.stop(); });
 
-const shanghaiMonth = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()).slice(0, 7);
+// The page opens on the last complete month: the one the monthly meeting reviews.
+const MONTH = addMonths(THIS_MONTH, -1);
 
 async function openDashboard() {
   const page = await app.newPage();
@@ -44,10 +45,10 @@ test('the dashboard draws its charts and the hotspot map', async () => {
   for (const c of ink) assert.ok(c.ink > c.size * 0.01, `${c.id} has something drawn (${c.ink} of ${c.size} pixels)`);
   assert.equal(await page.locator('.card.failed').count(), 0, 'no card failed');
 
-  // The indicators are the API's for this month.
-  const month = shanghaiMonth();
-  const [y, m] = month.split('-').map(Number);
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  // The indicators are the API's for the month shown.
+  const month = MONTH;
+  assert.equal(await page.inputValue('#month'), month);
+  const next = addMonths(month, 1);
   const total = (await app.api(`/api/v1/analytics/completion?town=${TOWN}&from=${month}&to=${next}&by=town`, { token })).data.total;
   const kpi = async (label) => page.locator('.dash-kpi').filter({ has: page.locator('.l', { hasText: new RegExp(`^${label}$`) }) }).locator('.v').textContent();
   assert.equal(await kpi('上报'), String(total.reported));

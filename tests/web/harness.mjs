@@ -5,7 +5,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,57 @@ export const BUILD = process.env.WANGGE_BUILD_DIR || path.join(ROOT, 'build');
 export const WANGGE = path.join(BUILD, 'wangge');
 export const WEB_DIST = path.join(ROOT, 'api/web/dist');
 export const SCREENSHOTS = path.join(BUILD, 'web-screenshots');
-export const TEMPLATE_DB = 'wangge_web_tpl';
+
+// The instant the tests run at ("Dates" in docs/web.md): never the real clock, so every
+// spec passes on any date. The template's demo data ends at it (--until, --cutoff), the
+// server runs under libfaketime starting at it and each page's clock is installed at it;
+// all three then advance in real time. CTest runs the specs at the default and again at
+// the 1st of a month 00:30 and at 31 Dec 23:50 (tests/CMakeLists.txt).
+export const TEST_NOW = new Date(process.env.WANGGE_TEST_NOW || '2026-11-18T10:30:00+08:00');
+if (Number.isNaN(TEST_NOW.getTime())) throw new Error(`WANGGE_TEST_NOW is not an instant: ${process.env.WANGGE_TEST_NOW}`);
+
+/** YYYY-MM-DD in Shanghai of an instant (default: the tests' now). */
+export function shanghaiDate(d = TEST_NOW) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
+}
+
+/** "2026-12" + n months. */
+export function addMonths(ym, n) {
+  const [y, m] = ym.split('-').map(Number);
+  const t = y * 12 + (m - 1) + n;
+  return `${Math.floor(t / 12)}-${String((t % 12) + 1).padStart(2, '0')}`;
+}
+
+/** "2026-12-31" + n days. */
+export function addDays(ymd, n) {
+  const d = new Date(`${ymd}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+export const TODAY = shanghaiDate();
+export const THIS_MONTH = TODAY.slice(0, 7);
+/** One template database per instant, so the runs at several instants can share a cluster. */
+export const TEMPLATE_DB = `wangge_web_tpl_${TEST_NOW.toISOString().slice(0, 16).replace(/\D/g, '')}`;
+
+/** libfaketime (Debian's libfaketime, installed by scripts/install-deps.sh). */
+function faketimeLibrary() {
+  if (process.env.WANGGE_FAKETIME_LIB) return process.env.WANGGE_FAKETIME_LIB;
+  for (const dir of readdirSync('/usr/lib', { withFileTypes: true })) {
+    const candidate = path.join('/usr/lib', dir.name, 'faketime', 'libfaketimeMT.so.1');
+    if (dir.isDirectory() && existsSync(candidate)) return candidate;
+  }
+  throw new Error('libfaketime not found: run scripts/install-deps.sh (package libfaketime)');
+}
+
+/** The environment that starts a process's real-time clock at TEST_NOW (monotonic clocks untouched). */
+export function fakeClockEnv() {
+  const utc = TEST_NOW.toISOString().slice(0, 19).replace('T', ' ');
+  return {
+    LD_PRELOAD: faketimeLibrary(), FAKETIME: `@${utc}`, TZ: 'UTC',
+    DONT_FAKE_MONOTONIC: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_DONT_RESET: '1',
+  };
+}
 
 // playwright-core is a devDependency of the web client: one node_modules for both.
 const { chromium } = createRequire(path.join(ROOT, 'api/web/package.json'))('playwright-core');
@@ -47,9 +97,10 @@ export function wangge(args, db, options = {}) {
 function startServer(db) {
   return new Promise((resolve, reject) => {
     const child = spawn(WANGGE, ['serve', '--listen', '127.0.0.1:0', '--threads', '4', '--db-pool', '4', '--web-dir', WEB_DIST], {
-      env: { ...process.env, WANGGE_DB: conninfoFor(db) }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, WANGGE_DB: conninfoFor(db), ...fakeClockEnv() }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
+    const started = Date.now();
     const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error(`wangge serve did not start:\n${log}`)); }, 60000);
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk) => {
@@ -57,7 +108,7 @@ function startServer(db) {
       const m = /serving on (http:\/\/[\d.]+:\d+)\//.exec(log);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, base: m[1], log: () => log });
+        resolve({ child, base: m[1], log: () => log, started });
       }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`wangge serve exited (${code}):\n${log}`)); });
@@ -99,6 +150,7 @@ export class App {
     this.base = server.base;
     this.browser = browser;
     this.pages = [];
+    this.started = server.started;
   }
 
   /** A token from the CLI: token('command', {towns: ['tashi'], platform: 'zhifa'}). */
@@ -112,6 +164,8 @@ export class App {
   /** A new page (1440×900, zh-CN) that records page errors and CSP violations into page.errors. */
   async newPage({ width = 1440, height = 900 } = {}) {
     const context = await this.browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    // The page's Date starts at the server's fake now and runs on (timers run as usual).
+    await context.clock.install({ time: new Date(TEST_NOW.getTime() + (Date.now() - this.started)) });
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(String(e)));

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, psql } from './harness.mjs';
+import { startApp, psql, TODAY, addDays } from './harness.mjs';
 
 let app;
 let token;
@@ -76,18 +76,22 @@ test('a filter changes the tile URLs', async () => {
   await page.selectOption('#status', 'closed');
   assert.equal((await byStatus).status(), 200);
   const q = new URL((await byStatus).url()).searchParams;
-  assert.match(q.get('from'), /^\d{4}-\d{2}-\d{2}$/);
-  assert.match(q.get('to'), /^\d{4}-\d{2}-\d{2}$/);
+  // The default period is the last 30 days of the page's clock (the tests' instant).
+  assert.equal(q.get('from'), addDays(TODAY, -29));
+  assert.equal(q.get('to'), addDays(TODAY, 1));
   await page.waitForLoadState('networkidle');
   await app.screenshot(page, 'map-filtered');
   assert.deepEqual(page.errors, []);
 });
 
-test('clicking a grid shows its staff and this month', async () => {
-  // A point inside tashi's grid with the most reports this month, from PostGIS.
+test('clicking a grid shows its staff and the indicators of the map period', async () => {
+  // The map's default period: the last 30 days, today included.
+  const from = addDays(TODAY, -29);
+  const to = addDays(TODAY, 1);
+  // A point inside tashi's grid with the most reports in it, from PostGIS.
   const [id, lon, lat] = psql(`SELECT g.id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
     FROM grids g LEFT JOIN reports r ON r.grid = g.id
-      AND r.reported_at >= date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'
+      AND r.reported_at >= '${from}T00:00:00+08:00' AND r.reported_at < '${to}T00:00:00+08:00'
     WHERE g.town = 'tashi' AND g.valid_to IS NULL GROUP BY g.id, g.geom ORDER BY count(r.id) DESC, g.id LIMIT 1`, app.db).split('|');
   const grid = (await app.api(`/api/v1/grids/${id}`, { token })).data.properties;
   assert.ok(grid.leader?.name && grid.worker?.name, 'the demo grid has staff');
@@ -111,14 +115,12 @@ test('clicking a grid shows its staff and this month', async () => {
     assert.ok(staff.includes(p.name), `${p.name} in ${staff}`);
     if (p.phone) assert.ok(staff.includes(p.phone), `${p.phone} in ${staff}`);
   }
-  // This month's indicators are the API's.
+  // The period's indicators are the API's.
   await page.locator('.grid-panel .kpis').waitFor();
-  const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()).slice(0, 7);
-  const [year, mon] = month.split('-').map(Number);
-  const next = mon === 12 ? `${year + 1}-01` : `${year}-${String(mon + 1).padStart(2, '0')}`;
-  const rows = (await app.api(`/api/v1/analytics/completion?by=grid&town=tashi&from=${month}-01&to=${next}-01`, { token })).data.rows;
+  assert.equal(await page.locator('.grid-panel .period').textContent(), `${from} 至 ${TODAY}`);
+  const rows = (await app.api(`/api/v1/analytics/completion?by=grid&town=tashi&from=${from}&to=${to}`, { token })).data.rows;
   const row = rows.find((r) => r.key === id);
-  assert.ok(row && row.reported > 0, `${id} has reports this month`);
+  assert.ok(row && row.reported > 0, `${id} has reports in the last 30 days`);
   const kpis = await page.locator('.grid-panel .kpi').evaluateAll((els) => Object.fromEntries(els.map((e) =>
     [e.querySelector('.kpi-label').textContent, e.querySelector('.kpi-value').textContent])));
   assert.equal(kpis['上报'], String(row.reported));

@@ -43,12 +43,14 @@ const pct = (x) => (x === null || x === undefined ? null : Math.round(x * 1000) 
 
 export async function mount(root, ctx) {
   const { api, session, notify } = ctx;
-  const state = { town: '', month: shanghaiDate().slice(0, 7), seq: 0 };
+  // The meeting reviews the last complete month; the current one stays selectable.
+  const thisMonth = shanghaiDate().slice(0, 7);
+  const state = { town: '', month: addMonths(thisMonth, -1), seq: 0 };
   const charts = [];
 
   // ---- layout ----------------------------------------------------------------------------
   const townSelect = h('select#town', { 'aria-label': '镇街' });
-  const monthInput = h('input#month', { type: 'month', value: state.month, max: state.month, 'aria-label': '月份' });
+  const monthInput = h('input#month', { type: 'month', value: state.month, max: thisMonth, 'aria-label': '月份' });
   const packButton = h('button.primary#meeting-html', { type: 'button' }, '会商材料（打印版）');
   const xlsxButton = h('button#meeting-xlsx', { type: 'button' }, '下载 Excel');
   const asOf = h('span.muted.as-of');
@@ -57,7 +59,7 @@ export async function mount(root, ctx) {
     const el = h(`div.chart#${id}`);
     return { el, card: h('section.card', h('div.card-head', h('h2', title), note ? h('span.muted', note) : null), el) };
   };
-  const platformChart = chartBox('chart-platform', '各平台办结情况', '本月交办事件');
+  const platformChart = chartBox('chart-platform', '各平台办结情况', '当月交办事件');
   const trendChart = chartBox('chart-trend', '月度趋势', '近 12 个月');
   const gridChart = chartBox('chart-grid', '网格办结率', '应办结事件最多的 15 个网格');
   const mapEl = h('div.dash-map#hotspot-map', { 'aria-label': '热点分析地图' });

@@ -27,11 +27,6 @@ function addDays(ymd, n) {
   return d.toISOString().slice(0, 10);
 }
 
-function monthRange(today) {
-  const [y, m] = today.split('-').map(Number);
-  const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-  return { from: `${today.slice(0, 7)}-01`, to: next };
-}
 
 export async function mount(root, ctx) {
   const { api, session, notify } = ctx;
@@ -139,7 +134,7 @@ export async function mount(root, ctx) {
         h('li', h('span.swatch.dot.ring-open'), '未办结'), h('li', h('span.swatch.dot.ring-overdue'), '超期未办'),
         h('li', h('span.swatch.dot.faint'), '已办结 / 不予受理')),
       hotspotLegend),
-    h('p.legend-note', '点击网格查看网格长、网格员和本月指标。'));
+    h('p.legend-note', '点击网格查看网格长、网格员和所选时段的指标。'));
 
   // ---- towns and categories ------------------------------------------------------------
   let towns = [];
@@ -209,21 +204,25 @@ export async function mount(root, ctx) {
 
   async function showGrid(feature, seq) {
     const p = feature.getProperties();
-    const indicators = h('div.indicators', h('p.muted', '正在读取本月指标…'));
+    // The period of the map's date filter, so the panel counts the reports the map shows
+    // (a calendar month would be empty on the 1st); an open-ended filter means the last 30 days.
+    const period = state.from && state.to
+      ? { from: state.from, to: addDays(state.to, 1), label: `${state.from} 至 ${state.to}` }
+      : { from: addDays(today, -29), to: addDays(today, 1), label: '近 30 天' };
+    const indicators = h('div.indicators', h('p.muted', '正在读取指标…'));
     panel.hidden = false;
     fill(panel,
       h('div.panel-head', h('h2.grid-name', p.name || feature.getId()),
         h('button.icon', { type: 'button', 'aria-label': '关闭', onclick: () => { panel.hidden = true; } }, '×')),
       h('p.muted', `${feature.getId()} · 第 ${p.version ?? '—'} 版`),
       h('section.staff', h('h3', '网格人员'), person('网格长', p.leader), person('网格员', p.worker)),
-      h('section', h('h3', '本月指标'), indicators));
-    const range = monthRange(today);
+      h('section', h('h3', '指标'), h('p.muted.period', period.label), indicators));
     try {
-      const res = await api.get(`/api/v1/analytics/completion${query({ by: 'grid', town: p.town, from: range.from, to: range.to })}`);
+      const res = await api.get(`/api/v1/analytics/completion${query({ by: 'grid', town: p.town, from: period.from, to: period.to })}`);
       if (seq !== clickSeq) return;
       const row = res.rows.find((r) => r.key === feature.getId());
       if (!row) {
-        fill(indicators, h('p.muted', '本月暂无事件。'));
+        fill(indicators, h('p.muted', '该时段暂无事件。'));
         return;
       }
       const tile = (label, value, cls = '') => h(`div.kpi${cls}`, h('span.kpi-value', value ?? '—'), h('span.kpi-label', label));
