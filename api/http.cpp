@@ -175,8 +175,9 @@ Response problem(int status, std::string_view slug, std::string_view title, cons
 Response problem_of(const Error& e) {
     const auto& d = describe(e.code());
     auto r = problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());
-    // The database is down or restarting: the pool retries it within a second.
-    if (e.code() == ErrorCode::database_unavailable) r.headers.emplace_back("Retry-After", "1");
+    // Every 503 is temporary (the database is down, restarting or failing over; a deadline
+    // ran out under load): say when to come back. A 429 sets its own from the limiter.
+    if (d.http_status == 503) r.headers.emplace_back("Retry-After", "1");
     return r;
 }
 

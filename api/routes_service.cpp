@@ -16,11 +16,13 @@ extern const std::vector<EmbeddedFile> k_openapi;
 
 namespace wangge::api {
 
-void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports) {
+void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports,
+                        std::function<std::string()> following) {
     router.add({"GET", "/healthz", Access::open, {}, [](Context&) { return Response::json(200, R"({"status":"ok"})"); }});
 
-    router.add({"GET", "/readyz", Access::open, {}, [&db](Context&) {
+    router.add({"GET", "/readyz", Access::open, {}, [&db, following = std::move(following)](Context&) {
                     if (!db.ping()) throw Error(ErrorCode::database_unavailable, "the database does not answer");
+                    if (auto why = following(); !why.empty()) throw Error(ErrorCode::database_unavailable, why);
                     return Response::json(200, R"({"status":"ready"})");
                 }});
 
@@ -37,7 +39,13 @@ void add_service_routes(Router& router, data::Database& db, Metrics& metrics, da
                           << "wangge_db_pool_waiting " << pool.waiting << '\n'
                           << "# HELP wangge_reports_ingested_total Reports stored by this process.\n"
                              "# TYPE wangge_reports_ingested_total counter\n"
-                          << "wangge_reports_ingested_total " << reports.reports_ingested() << '\n';
+                          << "wangge_reports_ingested_total " << reports.reports_ingested() << '\n'
+                          << "# HELP wangge_grid_index_refreshes_total Grid index rebuilds after grids changed in the database.\n"
+                             "# TYPE wangge_grid_index_refreshes_total counter\n"
+                          << "wangge_grid_index_refreshes_total " << reports.stats().grid_refreshes << '\n'
+                          << "# HELP wangge_intake_stale_retries_total Intake rounds repeated because the grid index was stale.\n"
+                             "# TYPE wangge_intake_stale_retries_total counter\n"
+                          << "wangge_intake_stale_retries_total " << reports.stats().stale_retries << '\n';
                     Response r;
                     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                     r.body = metrics.render(extra.str());

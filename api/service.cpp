@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "data/analytics_store_cache.hpp"
+#include "data/change_feed.hpp"
 #include "data/db.hpp"
 #include "data/reports.hpp"
 #include "data/token_store.hpp"
@@ -15,6 +16,7 @@
 #include <cctype>
 
 #include <iostream>
+#include <sstream>
 
 namespace wangge::api {
 
@@ -23,7 +25,10 @@ Service::Service(data::Database& db, ServiceOptions options)
       m_report_cache(m_options.analytics_cache ? std::make_unique<data::ReportCache>(db) : nullptr),
       m_api_limiter(m_options.api_rate), m_tile_limiter(m_options.tile_rate),
       m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{m_options.tile_cache_bytes, m_options.render_threads})) {
-    add_service_routes(m_router, db, m_metrics, *m_reports);
+    add_service_routes(m_router, db, m_metrics, *m_reports, [this]() -> std::string {
+        if (m_feed && !m_feed->stats().connected) return "not following the database's changes (change feed reconnecting)";
+        return {};
+    });
     add_town_routes(m_router, db);
     add_report_routes(m_router, *m_reports);
     add_grid_routes(m_router, db, *m_reports);
@@ -119,7 +124,36 @@ void Service::start_analytics_warm_up() {
     });
 }
 
-Service::~Service() = default;
+void Service::start_change_feed(std::chrono::milliseconds poll) {
+    if (m_feed) return;
+    m_feed = std::make_unique<data::ChangeFeed>(m_db.conninfo(), poll);
+    m_feed->on("grids", [this] {
+        for (const auto& town : m_reports->refresh_grids()) std::cerr << "grids of " << town << " reloaded\n";
+    });
+    m_feed->on("catalogue", [this] {
+        m_reports->refresh_reference();
+        m_tiles->forget_categories();
+    });
+    m_metrics.add_source([feed = m_feed.get()] {
+        const auto f = feed->stats();
+        std::ostringstream out;
+        out << "# HELP wangge_change_feed_connected Whether this node hears the database's change feed.\n"
+               "# TYPE wangge_change_feed_connected gauge\n"
+            << "wangge_change_feed_connected " << (f.connected ? 1 : 0) << '\n'
+            << "# HELP wangge_change_feed_events_total Change feed events by how they were noticed.\n"
+               "# TYPE wangge_change_feed_events_total counter\n"
+            << "wangge_change_feed_events_total{by=\"notify\"} " << f.notifications << '\n'
+            << "wangge_change_feed_events_total{by=\"poll\"} " << f.poll_catches << '\n'
+            << "wangge_change_feed_events_total{by=\"reconnect\"} " << f.reconnects << '\n'
+            << "wangge_change_feed_events_total{by=\"failed_handler\"} " << f.handler_failures << '\n';
+        return out.str();
+    });
+    m_feed->start();
+}
+
+Service::~Service() {
+    if (m_feed) m_feed->stop();
+}
 
 Principal Service::authenticate(const Request& request, const std::string& client) {
     std::string token;

@@ -15,6 +15,7 @@ namespace wangge::data {
 class Database;
 class ReportDesk;
 class ReportCache;
+class ChangeFeed;
 }  // namespace wangge::data
 namespace wangge::tiles {
 class TileService;
@@ -64,6 +65,12 @@ public:
     /// the thread's signal mask is set (the new thread inherits it); joined on destruction.
     void start_analytics_warm_up();
 
+    /// Follows the database's change feed (data/change_feed.hpp) on a thread of its own:
+    /// grid edits, the catalogue and the calendar made by other nodes or the CLI reach
+    /// this process's copies within `poll`, usually at once. `wangge serve` calls it;
+    /// /readyz answers 503 while the feed is not connected. Stopped on destruction.
+    void start_change_feed(std::chrono::milliseconds poll = std::chrono::milliseconds(250));
+
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
 
@@ -90,10 +97,14 @@ private:
     RateLimiter m_api_limiter;
     RateLimiter m_tile_limiter;
     std::unique_ptr<tiles::TileService> m_tiles;
+    std::unique_ptr<data::ChangeFeed> m_feed;  // last: its thread calls into the members above
 };
 
 // Route groups, one file each.
-void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports);
+/// `following` says why this node cannot follow the database right now (empty: it can);
+/// /readyz is 503 with that reason.
+void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports,
+                        std::function<std::string()> following);
 void add_town_routes(Router& router, data::Database& db);
 void add_report_routes(Router& router, data::ReportDesk& reports);
 void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& reports);

@@ -151,7 +151,11 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
     } catch (const pqxx::sql_error& e) {
         // The server may be shutting down under us (admin shutdown, crash recovery,
         // connection failure classes): do not reuse.
-        const bool gone = !c->c.is_open() || e.sqlstate().rfind("57P", 0) == 0 || e.sqlstate().rfind("08", 0) == 0;
+        // A member that became a replica during a failover answers writes with
+        // read_only_sql_transaction (25006) until the proxy moves us to the new leader:
+        // the connection is in the wrong place, so it goes, with every idle one.
+        const bool gone = !c->c.is_open() || e.sqlstate().rfind("57P", 0) == 0 || e.sqlstate().rfind("08", 0) == 0 ||
+                          e.sqlstate() == "25006";
         if (gone) {
             c.reset();
             lost(e.what());
@@ -163,6 +167,9 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
                         "the request took longer than its " + std::to_string(t_deadline.count()) +
                             " ms database deadline; try again later or narrow the request",
                         nlohmann::json{{"deadline_ms", t_deadline.count()}});
+        // Transient by nature: the same request succeeds when tried again.
+        if (e.sqlstate() == "40001" || e.sqlstate() == "40P01")
+            throw Error(ErrorCode::database_unavailable, "the request collided with a concurrent change; try again");
         throw Error(ErrorCode::internal, "database error");
     } catch (const std::exception& e) {
         std::cerr << "database: " << e.what() << '\n';

@@ -157,6 +157,10 @@ EditOutcome edit_grids(Database& db, ReportDesk& desk, const std::string& town, 
     auto intake = desk.hold_intake();
     db.run([&](pqxx::connection_base& c) {
         pqxx::work tx(c);
+        // The town first, before any grid row: intake on every node holds this row FOR KEY
+        // SHARE while it stores reports assigned with the old grids (migration 0008), so
+        // this waits for those to commit, and the re-assignment below sees them.
+        tx.exec_params("SELECT 1 FROM towns WHERE town = $1 FOR UPDATE", town);
         auto locked = tx.exec_params("SELECT id, version FROM grids WHERE town = $1 AND valid_to IS NULL FOR UPDATE", town);
         std::map<std::string, int> now_versions;
         for (const auto& r : locked) now_versions[r[0].as<std::string>()] = r[1].as<int>();
@@ -212,7 +216,7 @@ EditOutcome edit_grids(Database& db, ReportDesk& desk, const std::string& town, 
         write_audit(tx, actor, town, "grids.edit", town, details.dump());
         tx.commit();
     });
-    desk.set_grid_index(index);
+    desk.refresh_grids();
     intake.unlock();
 
     for (const auto& e : resolved) {

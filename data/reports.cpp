@@ -103,6 +103,8 @@ std::vector<EventRecord> load_timeline(pqxx::transaction_base& tx, const std::st
 
 struct ReportDesk::State {
     std::shared_ptr<const geo::GridIndex> index;
+    std::vector<geo::TownShape> towns;            // the index's town outlines
+    std::map<std::string, long long> generation;  // per town: the grids the index holds
     std::map<std::string, CategoryInfo> categories;
     WorkCalendar calendar;
 };
@@ -110,50 +112,116 @@ struct ReportDesk::State {
 ReportDesk::ReportDesk(Database& db) : m_db(db) {}
 ReportDesk::~ReportDesk() = default;
 
+namespace {
+
+void load_reference(pqxx::transaction_base& tx, std::map<std::string, CategoryInfo>& categories, WorkCalendar& calendar) {
+    std::vector<CalendarDay> days;
+    categories.clear();
+    for (const auto& r : tx.exec("SELECT code, name, platform, time_limit_workdays FROM categories"))
+        categories[r[0].as<std::string>()] = {r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()};
+    for (const auto& r : tx.exec("SELECT day::text, kind, name FROM holidays"))
+        days.push_back({*parse_date(r[0].as<std::string>()), r[1].as<std::string>() == "workday", r[2].as<std::string>()});
+    calendar = WorkCalendar(days);
+}
+
+// The generations are read before the grids, in one snapshot: an index is never labelled
+// with a generation newer than the grids it holds (which would hide a change).
+using SnapshotRead = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
+std::map<std::string, long long> read_generations(pqxx::transaction_base& tx) {
+    std::map<std::string, long long> out;
+    for (const auto& r : tx.exec("SELECT town, grid_generation FROM towns")) out[r[0].as<std::string>()] = r[1].as<long long>();
+    return out;
+}
+
+}  // namespace
+
 void ReportDesk::reload() {
     auto fresh = std::make_shared<State>();
     std::vector<geo::GridShape> grids;
-    std::vector<geo::TownShape> towns;
-    load_index_shapes(m_db, grids, towns);
-    std::vector<CalendarDay> days;
     m_db.run([&](pqxx::connection_base& c) {
-        pqxx::read_transaction tx(c);
-        for (const auto& r : tx.exec("SELECT code, name, platform, time_limit_workdays FROM categories"))
-            fresh->categories[r[0].as<std::string>()] = {r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()};
-        for (const auto& r : tx.exec("SELECT day::text, kind, name FROM holidays"))
-            days.push_back({*parse_date(r[0].as<std::string>()), r[1].as<std::string>() == "workday", r[2].as<std::string>()});
+        SnapshotRead tx(c);
+        fresh->generation = read_generations(tx);
+        load_index_shapes(tx, grids, fresh->towns);
+        load_reference(tx, fresh->categories, fresh->calendar);
     });
     if (grids.empty()) throw Error(ErrorCode::database_unavailable, "no grids in the database yet: load grids first");
-    fresh->index = geo::GridIndex::build(std::move(grids), std::move(towns));
-    fresh->calendar = WorkCalendar(days);
+    fresh->index = geo::GridIndex::build(std::move(grids), fresh->towns);
     std::lock_guard lock(m_mutex);
     m_state = std::move(fresh);
 }
 
-std::shared_ptr<ReportDesk::State> ReportDesk::state() {
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_state) return m_state;
-    }
-    // One thread loads; the others wait for its result rather than building their own.
-    std::lock_guard loading(m_load_mutex);
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_state) return m_state;
-    }
-    reload();
+std::shared_ptr<ReportDesk::State> ReportDesk::loaded_state() {
     std::lock_guard lock(m_mutex);
     return m_state;
 }
 
+std::shared_ptr<ReportDesk::State> ReportDesk::state() {
+    if (auto st = loaded_state()) return st;
+    // One thread loads; the others wait for its result rather than building their own.
+    std::lock_guard loading(m_load_mutex);
+    if (auto st = loaded_state()) return st;
+    reload();
+    return loaded_state();
+}
+
 std::shared_ptr<const geo::GridIndex> ReportDesk::grid_index() { return state()->index; }
 
-void ReportDesk::set_grid_index(std::shared_ptr<const geo::GridIndex> index) {
-    auto current = state();
+std::vector<std::string> ReportDesk::refresh_grids() {
+    std::lock_guard loading(m_load_mutex);
+    const auto current = loaded_state();
+    if (!current) return {};
+    std::map<std::string, long long> generation;
+    std::vector<geo::GridShape> changed_grids;
+    std::vector<geo::TownShape> towns;
+    std::vector<std::string> changed;
+    m_db.run([&](pqxx::connection_base& c) {
+        SnapshotRead tx(c);
+        generation = read_generations(tx);
+        for (const auto& [town, g] : generation)
+            if (auto it = current->generation.find(town); it == current->generation.end() || it->second != g)
+                changed.push_back(town);
+        for (const auto& [town, g] : current->generation)
+            if (!generation.contains(town)) changed.push_back(town);  // deleted
+        if (changed.empty()) return;
+        load_index_shapes(tx, changed_grids, towns, changed);
+    });
+    if (changed.empty()) return {};
+    const std::set<std::string> replaced(changed.begin(), changed.end());
+    std::vector<geo::GridShape> grids;
+    grids.reserve(current->index->grids().size() + changed_grids.size());
+    for (const auto& g : current->index->grids())
+        if (!replaced.contains(g.town)) grids.push_back(g);
+    for (auto& g : changed_grids) grids.push_back(std::move(g));
+    if (grids.empty()) throw Error(ErrorCode::database_unavailable, "no grids in the database any more");
     auto next = std::make_shared<State>(*current);
-    next->index = std::move(index);
+    next->index = geo::GridIndex::build(std::move(grids), towns);
+    next->towns = std::move(towns);
+    next->generation = std::move(generation);
+    {
+        std::lock_guard lock(m_mutex);
+        m_state = std::move(next);
+    }
+    ++m_grid_refreshes;
+    return changed;
+}
+
+void ReportDesk::refresh_reference() {
+    std::lock_guard loading(m_load_mutex);
+    const auto current = loaded_state();
+    if (!current) return;
+    auto next = std::make_shared<State>(*current);
+    m_db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        load_reference(tx, next->categories, next->calendar);
+    });
     std::lock_guard lock(m_mutex);
     m_state = std::move(next);
+}
+
+std::map<std::string, long long> ReportDesk::grid_generations() {
+    const auto st = loaded_state();
+    return st ? st->generation : std::map<std::string, long long>{};
 }
 
 std::map<std::string, CategoryInfo> ReportDesk::categories() { return state()->categories; }
@@ -166,10 +234,26 @@ namespace {
 // reports and first events (COPY), commit. Fills `existing` and `inserted`.
 template <class Pending>
 void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const std::vector<std::size_t>& by_key,
-                 const Principal& caller, std::map<std::string, std::string>& existing, std::set<std::string>& inserted) {
+                 const Principal& caller, const std::map<std::string, long long>& generations,
+                 std::map<std::string, std::string>& existing, std::set<std::string>& inserted, std::set<std::string>& stale) {
     pqxx::work tx(c);
     existing.clear();
     inserted.clear();
+    // The grids these reports were assigned with must still be the current ones when this
+    // transaction commits. A grid edit locks its town's row FOR UPDATE before it touches a
+    // grid and keeps the lock to its commit; this lock waits for such an edit and then
+    // reads the generation it committed. Held to our commit, it also makes a later edit
+    // wait for us, so its re-assignment of open reports sees these ones.
+    std::set<std::string> towns;
+    for (const auto& p : pending) towns.insert(p.rec.town);
+    for (const auto& r : tx.exec_params("SELECT town, grid_generation FROM towns WHERE town = ANY($1::text[]) "
+                                        "ORDER BY town FOR KEY SHARE",
+                                        pg_text_array({towns.begin(), towns.end()}))) {
+        const auto town = r[0].as<std::string>();
+        const auto it = generations.find(town);
+        if (it == generations.end() || it->second != r[1].as<long long>()) stale.insert(town);
+    }
+    if (!stale.empty()) return;  // rolled back; the caller refreshes the index and tries again
     std::vector<std::string> keys;
     for (auto k : by_key) keys.push_back(pending[k].rec.client_id);
     for (const auto& r : tx.exec_params("SELECT k.client_id, k.answer FROM unnest($1::text[]) AS u(client_id) "
@@ -267,10 +351,28 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
 
 std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<ReportInput, Error>>& items,
                                               const Principal& caller) {
+    const Timestamp now = now_seconds();
+    // Another node or the CLI redrew a town's grids and this node has not heard yet: read
+    // them now and assign again. A few rounds at most, unless the town is redrawn
+    // continuously.
+    constexpr int k_rounds = 4;
+    for (int round = 1;; ++round) {
+        std::set<std::string> stale;
+        auto out = submit_once(items, caller, now, stale);
+        if (stale.empty()) return out;
+        if (round == k_rounds)
+            throw Error(ErrorCode::database_unavailable, "the grids of " + *stale.begin() +
+                                                             " are being changed; try again in a moment");
+        ++m_stale_retries;
+        refresh_grids();
+    }
+}
+
+std::vector<SubmitOutcome> ReportDesk::submit_once(const std::vector<std::variant<ReportInput, Error>>& items,
+                                                   const Principal& caller, Timestamp now, std::set<std::string>& stale) {
     std::shared_lock intake(m_intake);
     const auto st = state();
     const auto& index = *st->index;
-    const Timestamp now = now_seconds();
     std::vector<SubmitOutcome> out(items.size());
 
     // Validate and assign; remember the first item of each client_id.
@@ -346,7 +448,7 @@ std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<Rep
             // commit), and the whole transaction is tried again, finding the key.
             for (int attempt = 1;; ++attempt) {
                 try {
-                    store_batch(c, pending, by_key, caller, existing, inserted);
+                    store_batch(c, pending, by_key, caller, st->generation, existing, inserted, stale);
                     return;
                 } catch (const pqxx::unique_violation&) {
                     if (attempt == 3) throw;
@@ -354,6 +456,7 @@ std::vector<SubmitOutcome> ReportDesk::submit(const std::vector<std::variant<Rep
             }
         });
     }
+    if (!stale.empty()) return out;
     // Only now, with everything committed, are the answers given.
     m_ingested += inserted.size();
     for (const auto& p : pending) {

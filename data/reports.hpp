@@ -18,6 +18,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -128,11 +129,23 @@ public:
     void reload();
 
     std::shared_ptr<const geo::GridIndex> grid_index();
-    /// Installs a new index (after a grid edit), atomically for every later request.
-    void set_grid_index(std::shared_ptr<const geo::GridIndex> index);
 
-    /// Held by a grid edit from its re-assignment to its index switch: no report is
-    /// assigned and stored in between, so none lands in an old grid.
+    /// Brings the grid index up to the database: the towns whose grid generation
+    /// (towns.grid_generation, migration 0008) differs from the one the index was built
+    /// from are read again and the index is rebuilt, atomically for every later request.
+    /// Cheap when nothing changed (one small query). Called by the change feed, after
+    /// this process's own grid edits, and by intake when its check finds a stale town.
+    /// Does nothing before the first load. @returns the towns refreshed
+    std::vector<std::string> refresh_grids();
+    /// Reads the category catalogue and the holiday calendar again.
+    void refresh_reference();
+    /// The grid generation of each town as the current index holds it (empty before the
+    /// first load).
+    std::map<std::string, long long> grid_generations();
+
+    /// Held by a grid edit of this process from its re-assignment to its index refresh,
+    /// so this node's own intake does not go round the stale-index retry. Other nodes are
+    /// kept right by the generation check inside the intake transaction.
     std::unique_lock<std::shared_mutex> hold_intake() { return std::unique_lock(m_intake); }
 
     /// Validates, assigns and stores a batch in one transaction (COPY), one outcome per
@@ -152,15 +165,29 @@ public:
 
     std::uint64_t reports_ingested() const noexcept;
 
+    struct Stats {
+        std::uint64_t grid_refreshes = 0;   // index rebuilds after a generation change
+        std::uint64_t stale_retries = 0;    // intake rounds repeated because the index was stale
+    };
+    Stats stats() const noexcept { return {m_grid_refreshes.load(), m_stale_retries.load()}; }
+
 private:
     struct State;
     std::shared_ptr<State> state();
+    std::shared_ptr<State> loaded_state();
+    /// One round of submit: assigns with the current index and stores, unless a town's
+    /// grid generation in the database differs from the index's; those towns go to
+    /// `stale` and nothing is stored.
+    std::vector<SubmitOutcome> submit_once(const std::vector<std::variant<ReportInput, Error>>& items,
+                                           const Principal& caller, Timestamp now, std::set<std::string>& stale);
 
     Database& m_db;
     std::mutex m_mutex;       // guards m_state
     std::mutex m_load_mutex;  // one loader at a time
     std::shared_ptr<State> m_state;
     std::atomic<std::uint64_t> m_ingested{0};
+    std::atomic<std::uint64_t> m_grid_refreshes{0};
+    std::atomic<std::uint64_t> m_stale_retries{0};
     std::shared_mutex m_intake;  // shared: intake (assign + store); exclusive: grid edits
 };
 

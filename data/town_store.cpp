@@ -5,6 +5,7 @@
 #include "data/audit.hpp"
 #include "data/db.hpp"
 #include "data/row_read.hpp"
+#include "data/text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -206,15 +207,24 @@ namespace wangge::data {
 void load_index_shapes(Database& db, std::vector<geo::GridShape>& grids, std::vector<geo::TownShape>& towns) {
     db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
-        grids.clear();
-        towns.clear();
-        for (const auto& r : tx.exec("SELECT town, id, version, code, name, encode(ST_AsBinary(geom), 'hex') FROM grids "
-                                     "WHERE valid_to IS NULL ORDER BY town, id"))
-            grids.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int>(), r[3].as<std::string>(),
-                             r[4].as<std::string>(), r[5].as<std::string>()});
-        for (const auto& r : tx.exec("SELECT town, encode(ST_AsBinary(geom), 'hex') FROM towns ORDER BY town"))
-            towns.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+        load_index_shapes(tx, grids, towns);
     });
+}
+
+void load_index_shapes(pqxx::transaction_base& tx, std::vector<geo::GridShape>& grids, std::vector<geo::TownShape>& towns,
+                       const std::optional<std::vector<std::string>>& only) {
+    grids.clear();
+    towns.clear();
+    std::optional<std::string> only_array;
+    if (only) only_array = pg_text_array(*only);
+    for (const auto& r : tx.exec_params("SELECT town, id, version, code, name, encode(ST_AsBinary(geom), 'hex') FROM grids "
+                                        "WHERE valid_to IS NULL AND ($1::text[] IS NULL OR town = ANY($1::text[])) "
+                                        "ORDER BY town, id",
+                                        only_array))
+        grids.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int>(), r[3].as<std::string>(),
+                         r[4].as<std::string>(), r[5].as<std::string>()});
+    for (const auto& r : tx.exec("SELECT town, encode(ST_AsBinary(geom), 'hex') FROM towns ORDER BY town"))
+        towns.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
 }
 
 }  // namespace wangge::data

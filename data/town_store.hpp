@@ -56,6 +56,10 @@ std::vector<CategoryRecord> list_categories(Database& db);
 
 }  // namespace wangge::data
 
+namespace pqxx {
+class transaction_base;
+}
+
 namespace wangge::geo {
 struct GridShape;
 struct TownShape;
@@ -65,5 +69,9 @@ namespace wangge::data {
 
 /// The current grids and the town boundaries, as the grid index is built from them.
 void load_index_shapes(Database& db, std::vector<geo::GridShape>& grids, std::vector<geo::TownShape>& towns);
+/// The same inside the caller's transaction; with `only`, the grids of those towns only
+/// (the outlines of every town all the same: the index needs them all).
+void load_index_shapes(pqxx::transaction_base& tx, std::vector<geo::GridShape>& grids, std::vector<geo::TownShape>& towns,
+                       const std::optional<std::vector<std::string>>& only = std::nullopt);
 
 }  // namespace wangge::data

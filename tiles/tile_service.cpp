@@ -356,6 +356,12 @@ bool TileService::is_category(const std::string& code) {
     return known();
 }
 
+void TileService::forget_categories() {
+    auto& st = *m_state;
+    std::lock_guard lock(st.category_mutex);
+    st.categories.clear();
+}
+
 TileService::Stats TileService::stats() const {
     const auto c = m_state->cache.stats();
     return {m_state->rendered.load(), m_state->hits.load(), m_state->not_modified.load(), c.entries, c.bytes, c.budget};

@@ -53,6 +53,9 @@ public:
 
     /// Category codes of the catalogue (cached; reloaded when asked about an unknown one).
     bool is_category(const std::string& code);
+    /// Drops the cached catalogue (the change feed heard it change): a removed category
+    /// is unknown from the next request on.
+    void forget_categories();
 
     struct Stats {
         unsigned long long rendered = 0;

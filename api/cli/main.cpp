@@ -39,6 +39,7 @@ int run_serve(const std::string& argv0, const std::string& listen, int threads, 
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     service.start_analytics_warm_up();
+    service.start_change_feed();
     server.start();
     std::cerr << "wangge: serving on http://" << listen.substr(0, listen.rfind(':')) << ':' << server.port() << '/'
               << (db.ping() ? "" : " (database not reachable yet: /readyz answers 503)") << std::endl;

@@ -7,6 +7,7 @@
 #include "data/migrate.hpp"
 #include "data/token_store.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/ingest_load.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_db.hpp"
 
@@ -28,117 +29,14 @@ using namespace wangge;
 using nlohmann::json;
 using test::fetch;
 
-namespace {
-
-// The migrated schema and a small demo load (grids, staff, a few reports) in `db`.
-void load_small_demo(data::Database& db) {
-    data::migrate(db, data::data_dir());
-    data::DemoOptions options;
-    options.seed = 11;
-    options.reports = 200;
-    options.until = std::chrono::year{2026} / std::chrono::month{6};
-    options.cutoff = *parse_rfc3339("2026-06-20T12:00:00+08:00");
-    data::load_demo_data(db, options, data::data_dir(), false);
-}
-
-std::string command_token(data::Database& db) {
-    data::TokenSpec spec;
-    spec.role = Role::command;
-    return data::create_token(db, spec);
-}
-
-// Points inside some current grids (PointOnSurface), to spread reports over towns.
-std::vector<std::pair<double, double>> grid_points(data::Database& db) {
-    std::vector<std::pair<double, double>> out;
-    db.run([&](pqxx::connection_base& c) {
-        pqxx::nontransaction tx(c);
-        for (const auto& r : tx.exec("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids "
-                                     "WHERE valid_to IS NULL ORDER BY id LIMIT 20) s"))
-            out.emplace_back(r[0].as<double>(), r[1].as<double>());
-    });
-    return out;
-}
-
-json feature(const std::pair<double, double>& p, const std::string& client_id) {
-    return {{"type", "Feature"},
-            {"geometry", {{"type", "Point"}, {"coordinates", {p.first, p.second}}}},
-            {"properties", {{"client_id", client_id}, {"category", "shehui_zhian"}}}};
-}
-
-std::string batch_body(const std::vector<std::pair<double, double>>& points, const std::string& prefix, int n) {
-    json features = json::array();
-    for (int i = 0; i < n; ++i) features.push_back(feature(points[static_cast<std::size_t>(i) % points.size()], prefix + "." + std::to_string(i)));
-    return json{{"type", "FeatureCollection"}, {"features", features}}.dump();
-}
-
-// True when every item of a 200 batch answer is stored (201 new, 200 known).
-bool batch_acknowledged(const test::HttpResult& r, int n) {
-    if (r.status != 200) return false;
-    const auto results = json::parse(r.body, nullptr, false);
-    if (!results.is_object() || results.value("results", json::array()).size() != static_cast<std::size_t>(n)) return false;
-    for (const auto& item : results["results"]) {
-        const int s = item.value("http_status", 0);
-        if (s != 201 && s != 200) return false;
-    }
-    return true;
-}
-
-// Reports stored per batch prefix ("<prefix>.<i>" → prefix), for ids starting with `run`.
-std::map<std::string, int> stored_per_batch(data::Database& db, const std::string& run) {
-    std::map<std::string, int> out;
-    db.run([&](pqxx::connection_base& c) {
-        pqxx::nontransaction tx(c);
-        for (const auto& r : tx.exec_params("SELECT split_part(client_id, '.', 1), count(*) FROM reports "
-                                            "WHERE client_id LIKE $1 || '%' GROUP BY 1",
-                                            run))
-            out[r[0].as<std::string>()] = r[1].as<int>();
-    });
-    return out;
-}
-
-std::set<std::string> stored_ids(data::Database& db, const std::string& run) {
-    std::set<std::string> out;
-    db.run([&](pqxx::connection_base& c) {
-        pqxx::nontransaction tx(c);
-        for (const auto& r : tx.exec_params("SELECT client_id FROM reports WHERE client_id LIKE $1 || '%'", run))
-            out.insert(r[0].as<std::string>());
-    });
-    return out;
-}
-
-std::string unique_run(const std::string& what) {
-    return what + std::to_string(::getpid()) + "x" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
-}
-
-// What the clients saw, shared between their threads.
-struct Ledger {
-    std::mutex mutex;
-    std::set<std::string> acknowledged_singles;
-    std::map<std::string, int> acknowledged_batches;  // prefix → size
-    std::map<std::string, int> attempted_batches;
-    std::map<long, int> statuses;
-    std::vector<double> latencies_503;
-    int unexpected = 0;  // answers that are neither success nor a 503 problem+json
-    std::string unexpected_sample;
-
-    void saw(const test::HttpResult& r) {
-        std::lock_guard lock(mutex);
-        ++statuses[r.status];
-        if (r.status == 503) {
-            latencies_503.push_back(r.seconds);
-            if (r.headers.find("application/problem+json") == std::string::npos) ++unexpected;
-        } else if (r.status != 200 && r.status != 201) {
-            ++unexpected;
-            if (unexpected_sample.empty()) unexpected_sample = std::to_string(r.status) + " " + r.body.substr(0, 300);
-        }
-    }
-    int count(long status) {
-        std::lock_guard lock(mutex);
-        return statuses[status];
-    }
-};
-
-}  // namespace
+using test::batch_acknowledged;
+using test::batch_body;
+using test::command_token;
+using test::grid_points;
+using test::Ledger;
+using test::load_small_demo;
+using test::stored_per_batch;
+using test::unique_run;
 
 // The private cluster is stopped and started again under a running server: requests get a
 // quick 503 meanwhile, the server recovers by itself, and every acknowledged report (single
@@ -153,49 +51,12 @@ TEST(Reliability, DatabaseRestartLosesNoAcknowledgedReportAndTheServiceRecovers)
     test::ServeProcess server(cluster.conninfo(), {"--threads", "8", "--db-pool", "8"});
     const std::string run = unique_run("rs");
 
-    Ledger ledger;
-    std::atomic<bool> stop{false};
-    constexpr int k_batch = 50;
-    std::vector<std::thread> clients;
-    for (int t = 0; t < 4; ++t)
-        clients.emplace_back([&, t] {
-            for (int n = 0; !stop; ++n) {
-                if (n % 2 == 0) {
-                    const std::string id = run + "s" + std::to_string(t) + "n" + std::to_string(n);
-                    const auto& p = points[static_cast<std::size_t>(n) % points.size()];
-                    const auto body = json{{"lon", p.first}, {"lat", p.second}, {"client_id", id}, {"category", "shehui_zhian"}};
-                    auto r = fetch(server.base() + "/api/v1/reports", token, "POST", body.dump(), 20);
-                    ledger.saw(r);
-                    if (r.status == 201 || r.status == 200) {
-                        std::lock_guard lock(ledger.mutex);
-                        ledger.acknowledged_singles.insert(id);
-                    }
-                } else {
-                    const std::string prefix = run + "b" + std::to_string(t) + "n" + std::to_string(n);
-                    {
-                        std::lock_guard lock(ledger.mutex);
-                        ledger.attempted_batches[prefix] = k_batch;
-                    }
-                    auto r = fetch(server.base() + "/api/v1/reports:batch", token, "POST", batch_body(points, prefix, k_batch), 20);
-                    ledger.saw(r);
-                    if (batch_acknowledged(r, k_batch)) {
-                        std::lock_guard lock(ledger.mutex);
-                        ledger.acknowledged_batches[prefix] = k_batch;
-                    }
-                }
-                // A client that hears 503 waits as Retry-After says (a fraction here).
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-        });
-
+    test::PostingClients clients(server.base(), token, points, run);
+    auto& ledger = clients.ledger();
     // Traffic flows first (the server loads its grid index on the first report).
-    const auto acknowledged = [&] {
-        std::lock_guard lock(ledger.mutex);
-        return ledger.acknowledged_singles.size() + ledger.acknowledged_batches.size();
-    };
-    for (int i = 0; i < 600 && acknowledged() < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    clients.wait_acknowledged(8, 60);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const auto before_outage = acknowledged();
+    const auto before_outage = ledger.acknowledged();
     cluster.stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     const auto ready_down = fetch(server.base() + "/readyz", {}, "GET", {}, 10);
@@ -209,8 +70,7 @@ TEST(Reliability, DatabaseRestartLosesNoAcknowledgedReportAndTheServiceRecovers)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const double recovery_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - back).count();
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    stop = true;
-    for (auto& c : clients) c.join();
+    clients.stop();
 
     EXPECT_GE(before_outage, 8u) << server.log();
     EXPECT_EQ(ready_down.status, 503);
@@ -230,20 +90,10 @@ TEST(Reliability, DatabaseRestartLosesNoAcknowledgedReportAndTheServiceRecovers)
     EXPECT_EQ(fetch(server.base() + "/readyz").status, 200);
     EXPECT_EQ(server.process().wait(0), -1) << "the server must still run";
 
-    const auto ids = stored_ids(db, run);
-    const auto batches = stored_per_batch(db, run);
-    int missing = 0;
-    for (const auto& id : ledger.acknowledged_singles) missing += ids.contains(id) ? 0 : 1;
-    EXPECT_EQ(missing, 0) << "of " << ledger.acknowledged_singles.size() << " acknowledged single reports";
-    for (const auto& [prefix, n] : ledger.acknowledged_batches) {
-        auto it = batches.find(prefix);
-        EXPECT_EQ(it == batches.end() ? 0 : it->second, n) << "acknowledged batch " << prefix;
-    }
-    for (const auto& [prefix, n] : ledger.attempted_batches) {
-        auto it = batches.find(prefix);
-        const int stored = it == batches.end() ? 0 : it->second;
-        EXPECT_TRUE(stored == 0 || stored == n) << "half-written batch " << prefix << ": " << stored << " of " << n;
-    }
+    const auto losses = test::check_losses(db, run, ledger);
+    EXPECT_EQ(losses.missing_singles, 0) << "of " << losses.acknowledged_singles << " acknowledged single reports: " << losses.sample;
+    EXPECT_EQ(losses.missing_batches, 0) << losses.sample;
+    EXPECT_EQ(losses.half_batches, 0) << "half-written batches";
     std::cerr << "restart: " << ledger.acknowledged_singles.size() << " singles and " << ledger.acknowledged_batches.size()
               << " batches acknowledged, " << refused_during_outage << " answered 503 during the outage (p90 " << p90_503
               << " s, slowest " << slowest_503 << " s), recovered in " << recovery_s << " s\n";

@@ -62,9 +62,11 @@ test('turning the heatmap on requests heatmap tiles', async () => {
 
 test('a filter changes the tile URLs', async () => {
   const page = await openMap();
+  // Network idle can come before OpenLayers' first frame asks for tiles: wait for them.
+  const reportTiles = () => page.tiles.filter((r) => r.url().includes('/tiles/reports/'));
+  await waitFor(() => reportTiles().length > 0, 'reports tiles');
   await page.waitForLoadState('networkidle');
-  const before = page.tiles.filter((r) => r.url().includes('/tiles/reports/'));
-  assert.ok(before.length > 0);
+  const before = reportTiles();
   assert.ok(before.every((r) => !new URL(r.url()).searchParams.has('platform')));
   const filtered = page.waitForResponse((r) => r.url().includes('/tiles/reports/') && new URL(r.url()).searchParams.get('platform') === 'zhifa');
   await page.selectOption('#platform', 'zhifa');

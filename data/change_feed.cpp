@@ -1,0 +1,138 @@
+#include "data/change_feed.hpp"
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <iostream>
+
+namespace wangge::data {
+
+namespace {
+
+constexpr const char* k_channel = "wangge_change";
+constexpr auto k_retry = std::chrono::milliseconds(500);
+
+class Receiver final : public pqxx::notification_receiver {
+public:
+    Receiver(pqxx::connection_base& c, std::vector<std::string>& heard) : notification_receiver(c, k_channel), m_heard(heard) {}
+    void operator()(const std::string& payload, int) override { m_heard.push_back(payload); }
+
+private:
+    std::vector<std::string>& m_heard;
+};
+
+std::map<std::string, long long> read_counters(pqxx::connection_base& c) {
+    std::map<std::string, long long> out;
+    pqxx::nontransaction tx(c);
+    for (const auto& r : tx.exec("SELECT topic, seq FROM change_counters")) out[r[0].as<std::string>()] = r[1].as<long long>();
+    return out;
+}
+
+}  // namespace
+
+namespace {
+// Named, so an operator (and the tests) can find the listener in pg_stat_activity.
+std::string named(std::string conninfo) {
+    if (conninfo.find("application_name") != std::string::npos) return conninfo;
+    if (conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0)
+        return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "application_name=wangge-change-feed";
+    return conninfo + " application_name=wangge-change-feed";
+}
+}  // namespace
+
+ChangeFeed::ChangeFeed(std::string conninfo, std::chrono::milliseconds poll) : m_conninfo(named(std::move(conninfo))), m_poll(poll) {}
+
+ChangeFeed::~ChangeFeed() { stop(); }
+
+void ChangeFeed::on(const std::string& topic, Handler fn) { m_handlers[topic].push_back(std::move(fn)); }
+
+void ChangeFeed::start() {
+    if (m_thread.joinable()) return;
+    m_thread = std::thread([this] { run(); });
+}
+
+void ChangeFeed::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+bool ChangeFeed::sleep_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(m_mutex);
+    return !m_cv.wait_for(lock, d, [&] { return m_stopping; });
+}
+
+ChangeFeed::Stats ChangeFeed::stats() const noexcept {
+    return {m_notifications.load(), m_poll_catches.load(), m_reconnects.load(), m_handler_failures.load(), m_connected.load()};
+}
+
+void ChangeFeed::deliver(const std::string& topic) {
+    auto it = m_handlers.find(topic);
+    if (it == m_handlers.end()) return;
+    for (const auto& fn : it->second) {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            ++m_handler_failures;
+            // Forget the counter so the next poll tries again.
+            m_seen.erase(topic);
+            std::cerr << "change feed: following '" << topic << "' failed: " << e.what() << '\n';
+        }
+    }
+}
+
+void ChangeFeed::run() {
+    bool failing = false;
+    for (;;) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping) return;
+        }
+        try {
+            session();
+            return;  // stopping
+        } catch (const std::exception& e) {
+            m_connected = false;
+            ++m_reconnects;
+            if (!failing) std::cerr << "change feed: " << e.what() << "; reconnecting\n";
+            failing = true;
+        }
+        if (!sleep_for(k_retry)) return;
+    }
+}
+
+void ChangeFeed::session() {
+    pqxx::connection c(m_conninfo);
+    std::vector<std::string> heard;
+    Receiver receiver(c, heard);  // LISTEN, before the counters are read: nothing falls between
+    m_seen = read_counters(c);
+    m_connected = true;
+    std::cerr << "change feed: listening on " << k_channel << '\n';
+    // Whatever happened before this connection (the first one, or while the last was
+    // down) was announced to nobody here: every cache checks itself once.
+    for (const auto& [topic, handlers] : m_handlers) deliver(topic);
+    for (;;) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping) return;
+        }
+        heard.clear();
+        c.await_notification(0, static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(m_poll).count()));
+        m_notifications += heard.size();
+        // The counters decide, the notifications only wake us early: a topic is handed out
+        // when its counter moved, read before the handler runs, so the handler sees at
+        // least that change.
+        for (const auto& [topic, seq] : read_counters(c)) {
+            auto seen = m_seen.find(topic);
+            if (seen != m_seen.end() && seen->second == seq) continue;
+            if (std::find(heard.begin(), heard.end(), topic) == heard.end()) ++m_poll_catches;
+            m_seen[topic] = seq;
+            deliver(topic);
+        }
+    }
+}
+
+}  // namespace wangge::data

@@ -1,0 +1,66 @@
+#pragma once
+// How a node hears that another node, the CLI or a psql session changed what it keeps in
+// memory (docs/data.md "Following the database"). Triggers bump a counter per topic in
+// change_counters and NOTIFY wangge_change with the topic on commit (migration 0008).
+// One thread per process holds its own connection: it LISTENs, and every poll interval it
+// also reads the counters, so a lost notification, a reconnect or a failover to another
+// database member delays a change by one interval at most and never hides it. After a
+// reconnect every topic is handed out once, since anything may have changed meanwhile.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace wangge::data {
+
+class ChangeFeed {
+public:
+    using Handler = std::function<void()>;
+
+    explicit ChangeFeed(std::string conninfo, std::chrono::milliseconds poll = std::chrono::milliseconds(250));
+    ~ChangeFeed();  // stops
+    ChangeFeed(const ChangeFeed&) = delete;
+    ChangeFeed& operator=(const ChangeFeed&) = delete;
+
+    /// Registers `fn` for a topic ('grids', 'catalogue', 'tokens'). Before start() only.
+    /// Handlers run on the feed's thread, one at a time; one that throws is logged and
+    /// called again at the next change (or the next poll, if the counter moved meanwhile).
+    void on(const std::string& topic, Handler fn);
+
+    void start();
+    void stop();
+
+    struct Stats {
+        std::uint64_t notifications = 0;  // NOTIFYs received
+        std::uint64_t poll_catches = 0;   // changes found by the poll that no NOTIFY announced first
+        std::uint64_t reconnects = 0;
+        std::uint64_t handler_failures = 0;
+        bool connected = false;
+    };
+    Stats stats() const noexcept;
+
+private:
+    void run();
+    void session();
+    void deliver(const std::string& topic);
+    bool sleep_for(std::chrono::milliseconds d);  // false when stopping
+
+    std::string m_conninfo;
+    std::chrono::milliseconds m_poll;
+    std::map<std::string, std::vector<Handler>> m_handlers;
+    std::map<std::string, long long> m_seen;  // counter values handled (feed thread only)
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_stopping = false;
+    std::atomic<std::uint64_t> m_notifications{0}, m_poll_catches{0}, m_reconnects{0}, m_handler_failures{0};
+    std::atomic<bool> m_connected{false};
+};
+
+}  // namespace wangge::data
