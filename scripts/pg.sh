@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=lib/ports.sh
+# shellcheck source=scripts/lib/ports.sh
 source "$ROOT/scripts/lib/ports.sh"
 instance=demo
 port_var=WANGGE_PG_PORT

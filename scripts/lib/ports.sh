@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that start servers (pg.sh, cluster.sh): whether a TCP port is
 # taken, and the one-line refusal that names the variable to change. Checked before every
 # start, so a port taken by something else is said plainly instead of showing up as a
