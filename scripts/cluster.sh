@@ -288,7 +288,9 @@ start_patroni() {
   local i=$1 dir="$base/pg$1"
   write_patroni_config "$i"
   "${RUNAS[@]}" mkdir -p "$dir/run"
-  daemon "$dir/patroni.pid" "$dir/patroni.log" --postgres /usr/bin/patroni "$dir/patroni.yml"
+  # In its own directory: the postgres user may not enter the checkout (a private home),
+  # and Patroni's helper processes and pg_ctl fail in a directory they cannot enter.
+  (cd "$dir" && daemon "$dir/patroni.pid" "$dir/patroni.log" --postgres /usr/bin/patroni "$dir/patroni.yml")
 }
 # The cluster as Patroni sees it (GET /cluster), from the first member that answers.
 cluster_json() {
@@ -719,7 +721,7 @@ down() {
     # A postmaster whose Patroni was killed is still ours to stop.
     for i in "${MEMBERS[@]}"; do
       if postmaster_pid "$i" >/dev/null; then
-        "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$base/pg$i/data" -m fast -w stop >/dev/null || true
+        (cd "$base/pg$i" && "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$base/pg$i/data" -m fast -w stop >/dev/null) || true
       fi
     done
     for i in "${MEMBERS[@]}"; do stop_pid "$base/etcd$i/etcd.pid" etcd 10; done
