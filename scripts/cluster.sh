@@ -127,13 +127,16 @@ daemon() {
   echo "$me: $1 did not start; see $log" >&2
   return 1
 }
+# live PID: the process exists and is not a zombie (our daemons' parent is init, which may
+# take a while to reap them; a zombie still answers kill -0).
+live() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 # pid_of PIDFILE WORD: the pid when it is alive and its command line has WORD (a reused pid
 # of something else is not ours).
 pid_of() {
   local pid
   [[ -s $1 ]] || return 1
   pid=$(<"$1")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && live "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || return 1
   echo "$pid"
 }
@@ -144,7 +147,7 @@ stop_pid() {
   pid=$(pid_of "$1" "$2") || { rm -f "$1"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$1"; return 0; }
+    live "$pid" || { rm -f "$1"; return 0; }
     sleep 0.1
   done
   echo "$me: $2 (pid $pid) did not stop in ${limit}s; SIGKILL" >&2
@@ -154,7 +157,7 @@ stop_pid() {
 postmaster_pid() {  # postmaster_pid N: the pid of member N's postmaster, when it runs
   local pid
   pid=$(head -n 1 "$base/pg$1/data/postmaster.pid" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && live "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q postgres || return 1
   echo "$pid"
 }
