@@ -368,9 +368,10 @@ listen stats
 CFG
 }
 write_front_haproxy() {
-  local i servers=""
+  local i servers="" fallbacks=""
   for i in "${NODES[@]}"; do
     servers+="  server node$i 127.0.0.1:$((node_port + i - 1)) check"$'\n'
+    fallbacks+="  server node$i-unready 127.0.0.1:$((node_port + i - 1)) backup"$'\n'
   done
   cat >"$base/haproxy-front.cfg" <<CFG
 # Written by scripts/cluster.sh on every start of this HAProxy; edits are lost.
@@ -394,14 +395,18 @@ defaults
   option forwardfor
 
 # The two wangge serve nodes, round robin, each in service while GET /readyz answers 200
-# (503 when it cannot reach the database).
+# (503 when it cannot reach the database). When neither is ready (a database failover),
+# the same nodes, unchecked, stand in as backups: requests still reach a live node, which
+# answers its own 503 problem+json with Retry-After rather than HAProxy's error page (a
+# dead one is a connection failure, retried on the other).
 listen wangge
   bind 127.0.0.1:$front_port
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
+  option allbackups
   default-server inter 1s fastinter 500ms fall 2 rise 2
-$servers
+$servers$fallbacks
 listen stats
   bind 127.0.0.1:$front_stats_port
   stats enable
@@ -564,7 +569,7 @@ MSG
 leader_running() { [[ -n $(leader) ]]; }
 has_sync_standby() { [[ -n $(member_with sync_standby) ]]; }
 ready() { [[ $(http_code "$1") == 200 ]]; }
-front_has_all_nodes() { [[ $(proxy_states "$front_stats_port" | grep -c '^wangge [^ ]* UP$') == "${#NODES[@]}" ]]; }
+front_has_all_nodes() { [[ $(proxy_states "$front_stats_port" | grep -c '^wangge node[0-9]* UP$') == "${#NODES[@]}" ]]; }
 
 # ---- status --------------------------------------------------------------------------------
 status() {
