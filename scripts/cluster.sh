@@ -48,6 +48,19 @@ source "$ROOT/scripts/lib/ports.sh"
 me=cluster.sh
 
 WANGGE_BIN=${WANGGE_BIN:-$ROOT/build/wangge}
+PORT_VARS=(WANGGE_CLUSTER_ETCD_PORT WANGGE_CLUSTER_ETCD_PEER_PORT WANGGE_CLUSTER_PATRONI_PORT
+  WANGGE_CLUSTER_PG_MEMBER_PORT WANGGE_CLUSTER_PG_PORT WANGGE_CLUSTER_PG_READ_PORT
+  WANGGE_CLUSTER_DB_STATS_PORT WANGGE_CLUSTER_NODE_PORT WANGGE_CLUSTER_FRONT_PORT
+  WANGGE_CLUSTER_FRONT_STATS_PORT)
+# `up` starts with the environment's ports and records them in var/cluster/ports.env;
+# status, kill, probe, psql and down talk to the stack that runs, so for a variable the
+# environment does not set they take the recorded port, not the default (a down from
+# another shell must find the leader to stop it last).
+if [[ ${1:-} != up && -f $ROOT/var/cluster/ports.env ]]; then
+  while IFS='=' read -r var value; do
+    [[ " ${PORT_VARS[*]} " == *" $var "* && -z ${!var:-} ]] && printf -v "$var" '%s' "$value"
+  done <"$ROOT/var/cluster/ports.env"
+fi
 etcd_port=${WANGGE_CLUSTER_ETCD_PORT:-2481}
 etcd_peer_port=${WANGGE_CLUSTER_ETCD_PEER_PORT:-2491}
 patroni_port=${WANGGE_CLUSTER_PATRONI_PORT:-8011}
@@ -447,6 +460,20 @@ write_routed_to_one() { [[ $(proxy_states "$db_stats_port" | grep -c '^pg-write 
 writable() { [[ $(PGDB=postgres psql_write -c 'select pg_is_in_recovery()' 2>/dev/null) == f ]]; }
 
 # ---- up ------------------------------------------------------------------------------------
+record_ports() {
+  cat >"$base/ports.env" <<ENV
+WANGGE_CLUSTER_ETCD_PORT=$etcd_port
+WANGGE_CLUSTER_ETCD_PEER_PORT=$etcd_peer_port
+WANGGE_CLUSTER_PATRONI_PORT=$patroni_port
+WANGGE_CLUSTER_PG_MEMBER_PORT=$member_port
+WANGGE_CLUSTER_PG_PORT=$write_port
+WANGGE_CLUSTER_PG_READ_PORT=$read_port
+WANGGE_CLUSTER_DB_STATS_PORT=$db_stats_port
+WANGGE_CLUSTER_NODE_PORT=$node_port
+WANGGE_CLUSTER_FRONT_PORT=$front_port
+WANGGE_CLUSTER_FRONT_STATS_PORT=$front_stats_port
+ENV
+}
 preflight() {
   # Every port of every piece that is about to start, before anything starts.
   local bad=0 i
@@ -492,6 +519,7 @@ up() {
   fi
   preflight || exit 1
   echo "$peers" >"$base/etcd-peers"
+  record_ports
 
   for i in "${MEMBERS[@]}"; do
     alive "$base/etcd$i/etcd.pid" etcd || { start_etcd "$i"; started+=("etcd e$i"); }
