@@ -164,7 +164,11 @@ stop_pid() {
     sleep 0.1
   done
   echo "$me: $2 (pid $pid) did not stop in ${limit}s; SIGKILL" >&2
-  kill -KILL "$pid" 2>/dev/null || true
+  # Its children too (a Patroni copying a replica runs pg_basebackup), or they outlive it.
+  local children
+  children=$(ps -o pid= --ppid "$pid" || true)
+  # shellcheck disable=SC2086  # a list of pids
+  kill -KILL "$pid" $children 2>/dev/null || true
   rm -f "$1"
 }
 postmaster_pid() {  # postmaster_pid N: the pid of member N's postmaster, when it runs
@@ -287,6 +291,10 @@ postgresql:
       username: rewind
   parameters:
     unix_socket_directories: '$dir/run'
+  # A new replica is copied with pg_basebackup, which by default waits for a spread
+  # checkpoint on the leader (minutes, on an idle database); fast makes it at once.
+  basebackup:
+  - checkpoint: fast
   # A local development stack: every connection from 127.0.0.1 is trusted, replication
   # included, so no password is needed anywhere. Several machines need scram-sha-256 and
   # passwords instead (docs/deployment.md).
@@ -628,6 +636,10 @@ print("leader" if s["header"]["member_id"] == s["leader"] else "follower", "raft
   for i in "${MEMBERS[@]}"; do
     alive "$base/pg$i/patroni.pid" patroni || { echo "  pg$i: Patroni is not running"; rc=3; }
   done
+  # A member starting, stopped or still being copied is not there yet either.
+  cluster_json 2>/dev/null | "$PY" -c '
+import json, sys
+sys.exit(any(m.get("state") not in ("running", "streaming") for m in json.load(sys.stdin).get("members", [])))' 2>/dev/null || rc=3
   echo "HAProxy (database) 127.0.0.1:$write_port write, :$read_port read:"
   st=$(proxy_states "$db_stats_port") || true
   if [[ -n $st ]]; then sed 's/^/  /' <<<"$st"; else echo "  down"; rc=3; fi
