@@ -14,6 +14,10 @@ PACKAGES=(
   nodejs npm  # the web client's build (scripts/build-web.sh: Vite from npm)
   poppler-utils python3-openpyxl  # tests: page count of the printed meeting pack, reading its XLSX
   libfaketime  # tests: the service and the CLI at a chosen "now" (tests/web/harness.mjs, docs/web.md "Dates")
+  # scripts/cluster.sh, the HA stack: etcd (Patroni's DCS), Patroni, HAProxy. Patroni's
+  # etcd3 backend talks to etcd 3.4's v3 JSON gateway and needs python3-etcd (not
+  # python3-etcd3) for its error types; iproute2 gives ss, which the scripts check ports with.
+  etcd-server etcd-client patroni python3-etcd haproxy iproute2
 )
 # Browser tests (tests/web drive Debian's chromium) and load benchmarks; skipped with
 # WANGGE_NO_BROWSER=1.

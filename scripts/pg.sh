@@ -6,13 +6,21 @@
 # on 127.0.0.1 only. As root, the cluster is created and run as the postgres user (initdb
 # refuses root). WANGGE_PG_DIR=DIR puts the cluster in DIR instead of var/pg-*: how tests
 # start private clusters they may stop and restart without disturbing anyone.
+# The port is given to the server on every start (not written at initdb), so the variable
+# in force is the port, and a taken one is refused before starting with the variable to set.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib/ports.sh
+source "$ROOT/scripts/lib/ports.sh"
 instance=demo
+port_var=WANGGE_PG_PORT
 port=${WANGGE_PG_PORT:-5433}
+me=scripts/pg.sh
 if [[ ${1:-} == --test ]]; then
   instance=test
+  me="scripts/pg.sh --test"
+  port_var=WANGGE_TEST_PG_PORT
   port=${WANGGE_TEST_PG_PORT:-5434}
   shift
 fi
@@ -63,7 +71,6 @@ case "$cmd" in
         || { cat "$base/initdb.log" >&2; exit 1; }
       {
         echo "listen_addresses = '127.0.0.1'"
-        echo "port = $port"
         echo "unix_socket_directories = '$sock'"
         echo "timezone = 'Asia/Shanghai'"
         echo "shared_buffers = 256MB"
@@ -78,8 +85,17 @@ case "$cmd" in
     fi
     as_owner mkdir -p "$sock"
     if ! running; then
-      as_owner "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null \
+      check_port pg.sh "$port_var" "$port" || exit 1
+      # -p overrides the "port = N" that clusters made before this change have in postgresql.conf.
+      as_owner "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port" start >/dev/null \
         || { tail -n 20 "$log" >&2; exit 1; }
+    else
+      # Already running, perhaps on the port of another day: say so rather than fail in psql.
+      running_port=$(sed -n 4p "$data/postmaster.pid" 2>/dev/null || true)
+      if [[ -n $running_port && $running_port != "$port" ]]; then
+        echo "pg.sh: the cluster is running on port $running_port, not $port; stop it ($me stop) or set $port_var=$running_port" >&2
+        exit 1
+      fi
     fi
     if ! "$PGBIN/psql" -h "$sock" -p "$port" -U postgres -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='wangge'" | grep -q 1; then
       "$PGBIN/psql" -h "$sock" -p "$port" -U postgres -d postgres -qc "CREATE DATABASE wangge" >/dev/null
