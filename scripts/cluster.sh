@@ -48,6 +48,9 @@ source "$ROOT/scripts/lib/ports.sh"
 me=cluster.sh
 
 WANGGE_BIN=${WANGGE_BIN:-$ROOT/build/wangge}
+# WANGGE_CLUSTER_DIR puts the stack elsewhere (tests/api/test_cluster.cpp runs its own
+# under /tmp, beside a developer's var/cluster).
+link=${WANGGE_CLUSTER_DIR:-$ROOT/var/cluster}
 PORT_VARS=(WANGGE_CLUSTER_ETCD_PORT WANGGE_CLUSTER_ETCD_PEER_PORT WANGGE_CLUSTER_PATRONI_PORT
   WANGGE_CLUSTER_PG_MEMBER_PORT WANGGE_CLUSTER_PG_PORT WANGGE_CLUSTER_PG_READ_PORT
   WANGGE_CLUSTER_DB_STATS_PORT WANGGE_CLUSTER_NODE_PORT WANGGE_CLUSTER_FRONT_PORT
@@ -56,10 +59,10 @@ PORT_VARS=(WANGGE_CLUSTER_ETCD_PORT WANGGE_CLUSTER_ETCD_PEER_PORT WANGGE_CLUSTER
 # status, kill, probe, psql and down talk to the stack that runs, so for a variable the
 # environment does not set they take the recorded port, not the default (a down from
 # another shell must find the leader to stop it last).
-if [[ ${1:-} != up && -f $ROOT/var/cluster/ports.env ]]; then
+if [[ ${1:-} != up && -f $link/ports.env ]]; then
   while IFS='=' read -r var value; do
     [[ " ${PORT_VARS[*]} " == *" $var "* && -z ${!var:-} ]] && printf -v "$var" '%s' "$value"
-  done <"$ROOT/var/cluster/ports.env"
+  done <"$link/ports.env"
 fi
 etcd_port=${WANGGE_CLUSTER_ETCD_PORT:-2481}
 etcd_peer_port=${WANGGE_CLUSTER_ETCD_PEER_PORT:-2491}
@@ -93,18 +96,17 @@ need() {
 }
 
 # ---- where everything lives --------------------------------------------------------------
-link="$ROOT/var/cluster"
 RUNAS=()
 [[ $(id -u) -eq 0 ]] && RUNAS=(runuser -u postgres --)
 setup_dirs() {
-  mkdir -p "$ROOT/var"
+  mkdir -p "$(dirname "$link")"
   if [[ ${#RUNAS[@]} -gt 0 && ! -e $link ]]; then
     mkdir -p "$link"
     # The postgres user must be able to reach var/cluster (every directory above it).
     if ! runuser -u postgres -- test -x "$link"; then
       rmdir "$link"
       local alt
-      alt="/var/tmp/wangge-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)-cluster"
+      alt="/var/tmp/wangge-$(printf '%s' "$link" | md5sum | cut -c1-12)-cluster"
       mkdir -p "$alt"
       ln -s "$alt" "$link"
     fi
