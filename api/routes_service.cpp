@@ -17,12 +17,12 @@ extern const std::vector<EmbeddedFile> k_openapi;
 namespace wangge::api {
 
 void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports,
-                        std::function<std::string()> following) {
+                        std::function<std::string()> not_ready) {
     router.add({"GET", "/healthz", Access::open, {}, [](Context&) { return Response::json(200, R"({"status":"ok"})"); }});
 
-    router.add({"GET", "/readyz", Access::open, {}, [&db, following = std::move(following)](Context&) {
+    router.add({"GET", "/readyz", Access::open, {}, [&db, not_ready = std::move(not_ready)](Context&) {
                     if (!db.ping()) throw Error(ErrorCode::database_unavailable, "the database does not answer");
-                    if (auto why = following(); !why.empty()) throw Error(ErrorCode::database_unavailable, why);
+                    if (auto why = not_ready(); !why.empty()) throw Error(ErrorCode::not_ready, why);
                     return Response::json(200, R"({"status":"ready"})");
                 }});
 

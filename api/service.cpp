@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <thread>
 #include <cctype>
 
 #include <iostream>
@@ -24,8 +26,11 @@ Service::Service(data::Database& db, ServiceOptions options)
     : m_db(db), m_options(std::move(options)), m_reports(std::make_unique<data::ReportDesk>(db)),
       m_report_cache(m_options.analytics_cache ? std::make_unique<data::ReportCache>(db) : nullptr),
       m_api_limiter(m_options.api_rate), m_tile_limiter(m_options.tile_rate),
-      m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{m_options.tile_cache_bytes, m_options.render_threads})) {
+      m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{m_options.tile_cache_bytes, m_options.render_threads})),
+      // Kept only while the change feed is connected: it is what makes the cache exact.
+      m_tokens(std::make_unique<data::TokenCache>(db, [this] { return m_feed && m_feed->stats().connected; })) {
     add_service_routes(m_router, db, m_metrics, *m_reports, [this]() -> std::string {
+        if (auto loading = warming(); !loading.empty()) return "still loading: " + loading;
         if (m_feed && !m_feed->stats().connected) return "not following the database's changes (change feed reconnecting)";
         return {};
     });
@@ -112,16 +117,47 @@ void Service::charge(RateLimiter& limiter, const std::string& key) {
     }
 }
 
-void Service::start_analytics_warm_up() {
-    if (!m_report_cache || m_warm_up.joinable()) return;
-    m_warm_up = std::jthread([cache = m_report_cache.get()] {
-        try {
-            cache->refresh();
-        } catch (const std::exception& e) {
-            // The first analytics request tries again and answers the error properly.
-            std::cerr << "analytics: loading the report copy failed: " << e.what() << '\n';
+void Service::start_warm_up() {
+    if (m_warm_up.joinable()) return;
+    struct Piece {
+        std::string name;
+        std::function<void()> load;
+    };
+    std::vector<Piece> pieces{{"grid index", [this] { m_reports->grid_index(); }},
+                              {"tile snapshot", [this] { m_tiles->warm_up(); }}};
+    if (m_report_cache) pieces.push_back({"analytics copy", [this] { m_report_cache->refresh(); }});
+    {
+        std::lock_guard lock(m_warm_mutex);
+        for (const auto& p : pieces) m_warming.push_back(p.name);
+    }
+    m_warm_up = std::jthread([this, pieces = std::move(pieces)](std::stop_token stop) {
+        const auto started = std::chrono::steady_clock::now();
+        for (const auto& piece : pieces) {
+            for (bool logged = false; !stop.stop_requested();) {
+                try {
+                    piece.load();
+                    break;
+                } catch (const std::exception& e) {
+                    // Not fatal: the database may come up later, grids may be loaded later.
+                    if (!logged) std::cerr << "warm-up: loading the " << piece.name << " failed: " << e.what() << "; retrying\n";
+                    logged = true;
+                }
+                for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            if (stop.stop_requested()) return;
+            std::lock_guard lock(m_warm_mutex);
+            std::erase(m_warming, piece.name);
         }
+        std::cerr << "warm-up: ready after " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+                  << " s\n";
     });
+}
+
+std::string Service::warming() const {
+    std::lock_guard lock(m_warm_mutex);
+    std::string out;
+    for (const auto& w : m_warming) out += (out.empty() ? "" : ", ") + w;
+    return out;
 }
 
 void Service::start_change_feed(std::chrono::milliseconds poll) {
@@ -130,6 +166,7 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
     m_feed->on("grids", [this] {
         for (const auto& town : m_reports->refresh_grids()) std::cerr << "grids of " << town << " reloaded\n";
     });
+    m_feed->on("tokens", [this] { m_tokens->forget(); });
     m_feed->on("catalogue", [this] {
         m_reports->refresh_reference();
         m_tiles->forget_categories();
@@ -148,11 +185,27 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
             << "wangge_change_feed_events_total{by=\"failed_handler\"} " << f.handler_failures << '\n';
         return out.str();
     });
+    m_metrics.add_source([tokens = m_tokens.get()] {
+        const auto t = tokens->stats();
+        std::ostringstream out;
+        out << "# HELP wangge_token_cache_lookups_total Token lookups by whether the in-memory cache answered.\n"
+               "# TYPE wangge_token_cache_lookups_total counter\n"
+            << "wangge_token_cache_lookups_total{result=\"hit\"} " << t.hits << '\n'
+            << "wangge_token_cache_lookups_total{result=\"miss\"} " << t.misses << '\n'
+            << "# HELP wangge_token_cache_entries Valid tokens held in memory.\n"
+               "# TYPE wangge_token_cache_entries gauge\n"
+            << "wangge_token_cache_entries " << t.entries << '\n';
+        return out.str();
+    });
     m_feed->start();
 }
 
 Service::~Service() {
     if (m_feed) m_feed->stop();
+    if (m_warm_up.joinable()) {
+        m_warm_up.request_stop();
+        m_warm_up.join();
+    }
 }
 
 Principal Service::authenticate(const Request& request, const std::string& client) {
@@ -169,7 +222,7 @@ Principal Service::authenticate(const Request& request, const std::string& clien
     } else {
         throw Error(ErrorCode::unauthorized, "this resource needs a token: Authorization: Bearer <token>");
     }
-    auto principal = data::authenticate(m_db, token);
+    auto principal = m_tokens->authenticate(token);
     if (!principal) throw Error(ErrorCode::unauthorized, "the token is unknown or revoked");
     principal->source = client;
     return *principal;

@@ -9,6 +9,7 @@
 #include "analytics/meeting.hpp"
 
 #include <memory>
+#include <mutex>
 #include <thread>
 
 namespace wangge::data {
@@ -16,6 +17,7 @@ class Database;
 class ReportDesk;
 class ReportCache;
 class ChangeFeed;
+class TokenCache;
 }  // namespace wangge::data
 namespace wangge::tiles {
 class TileService;
@@ -60,10 +62,15 @@ public:
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
 
-    /// Loads the analytics copy of the reports in a background thread, so the first
-    /// analytics request does not pay for it (≈ 20 s for a million reports). Call it after
-    /// the thread's signal mask is set (the new thread inherits it); joined on destruction.
-    void start_analytics_warm_up();
+    /// Loads, in a background thread, everything a request would otherwise wait for: the
+    /// grid index, the tile snapshot and the analytics copy (≈ 20 s for a million
+    /// reports). Until all three are in, /readyz answers 503 naming what is still loading,
+    /// so a load balancer sends no traffic to a node that cannot serve it at full speed;
+    /// a piece that fails to load (database down, no grids yet) is tried again every
+    /// second. Call it after the thread's signal mask is set (the new thread inherits
+    /// it); stopped and joined on destruction. Without it (tests that drive Service
+    /// directly) everything loads on first use and /readyz does not wait for it.
+    void start_warm_up();
 
     /// Follows the database's change feed (data/change_feed.hpp) on a thread of its own:
     /// grid edits, the catalogue and the calendar made by other nodes or the CLI reach
@@ -92,19 +99,25 @@ private:
     std::unique_ptr<data::ReportDesk> m_reports;
     std::unique_ptr<data::ReportCache> m_report_cache;  // null when options.analytics_cache is off
     std::jthread m_warm_up;                             // declared after the cache: joined before it goes
+    /// What start_warm_up has still to load, for /readyz (empty: everything is in).
+    std::string warming() const;
+    mutable std::mutex m_warm_mutex;
+    std::vector<std::string> m_warming;  // guarded by m_warm_mutex
     Router m_router;
     Metrics m_metrics;
     RateLimiter m_api_limiter;
     RateLimiter m_tile_limiter;
     std::unique_ptr<tiles::TileService> m_tiles;
+    std::unique_ptr<data::TokenCache> m_tokens;
     std::unique_ptr<data::ChangeFeed> m_feed;  // last: its thread calls into the members above
 };
 
 // Route groups, one file each.
-/// `following` says why this node cannot follow the database right now (empty: it can);
+/// `not_ready` says why this node cannot answer every route at full speed right now
+/// (still loading its copies, not following the database's changes; empty: it can);
 /// /readyz is 503 with that reason.
 void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports,
-                        std::function<std::string()> following);
+                        std::function<std::string()> not_ready);
 void add_town_routes(Router& router, data::Database& db);
 void add_report_routes(Router& router, data::ReportDesk& reports);
 void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& reports);

@@ -23,6 +23,7 @@ constexpr std::array<ErrorDescription, static_cast<std::size_t>(ErrorCode::count
     {500, "internal", "Internal server error"},
     {429, "too-many-requests", "Too many requests"},
     {503, "deadline-exceeded", "Request deadline exceeded"},
+    {503, "not-ready", "Not ready"},
 }};
 static_assert(k_descriptions.size() == static_cast<std::size_t>(ErrorCode::count_),
               "one description per ErrorCode");

@@ -26,6 +26,7 @@ enum class ErrorCode : std::uint8_t {
     internal,
     too_many_requests,    // the caller's rate limit is used up
     deadline_exceeded,    // the request's database deadline passed (statement_timeout)
+    not_ready,            // this node is still loading its copies or not following the database
     count_  // keep last: sizes the description table
 };
 

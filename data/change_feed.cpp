@@ -109,11 +109,12 @@ void ChangeFeed::session() {
     std::vector<std::string> heard;
     Receiver receiver(c, heard);  // LISTEN, before the counters are read: nothing falls between
     m_seen = read_counters(c);
-    m_connected = true;
     std::cerr << "change feed: listening on " << k_channel << '\n';
     // Whatever happened before this connection (the first one, or while the last was
-    // down) was announced to nobody here: every cache checks itself once.
+    // down) was announced to nobody here: every cache checks itself once, before the
+    // feed says it is connected (a cache that trusts the feed then starts clean).
     for (const auto& [topic, handlers] : m_handlers) deliver(topic);
+    m_connected = true;
     for (;;) {
         {
             std::lock_guard lock(m_mutex);

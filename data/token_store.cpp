@@ -106,4 +106,50 @@ std::optional<Principal> authenticate(Database& db, const std::string& token) {
     return out;
 }
 
+TokenCache::TokenCache(Database& db, std::function<bool()> following, std::size_t max_entries)
+    : m_db(db), m_following(std::move(following)), m_max(max_entries) {}
+
+std::optional<Principal> TokenCache::authenticate(const std::string& token) {
+    if (token.size() != 43 || token.rfind("wg_", 0) != 0) return std::nullopt;
+    if (!m_following()) {
+        std::lock_guard lock(m_mutex);
+        if (!m_entries.empty()) m_entries.clear(), ++m_epoch;  // what we kept may be stale now
+        ++m_misses;
+        return data::authenticate(m_db, token);
+    }
+    const auto key = sha256_hex(token);
+    std::uint64_t epoch = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_entries.find(key); it != m_entries.end()) {
+            ++m_hits;
+            return it->second;
+        }
+        ++m_misses;
+        epoch = m_epoch;
+    }
+    auto found = data::authenticate(m_db, token);
+    if (found) {
+        std::lock_guard lock(m_mutex);
+        // A revocation heard while we were asking would otherwise be undone by this insert.
+        if (epoch == m_epoch) {
+            if (m_entries.size() >= m_max) m_entries.clear();
+            m_entries.emplace(key, *found);
+        }
+    }
+    return found;
+}
+
+void TokenCache::forget() {
+    std::lock_guard lock(m_mutex);
+    m_entries.clear();
+    ++m_epoch;
+    ++m_forgets;
+}
+
+TokenCache::Stats TokenCache::stats() const {
+    std::lock_guard lock(m_mutex);
+    return {m_hits, m_misses, m_forgets, m_entries.size()};
+}
+
 }  // namespace wangge::data

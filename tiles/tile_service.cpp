@@ -356,6 +356,8 @@ bool TileService::is_category(const std::string& code) {
     return known();
 }
 
+void TileService::warm_up() { m_state->snapshots.current(); }
+
 void TileService::forget_categories() {
     auto& st = *m_state;
     std::lock_guard lock(st.category_mutex);

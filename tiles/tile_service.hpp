@@ -56,6 +56,8 @@ public:
     /// Drops the cached catalogue (the change feed heard it change): a removed category
     /// is unknown from the next request on.
     void forget_categories();
+    /// Loads the snapshot of the reports and grids now (the first tile would otherwise).
+    void warm_up();
 
     struct Stats {
         unsigned long long rendered = 0;

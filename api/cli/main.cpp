@@ -38,7 +38,7 @@ int run_serve(const std::string& argv0, const std::string& listen, int threads, 
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    service.start_analytics_warm_up();
+    service.start_warm_up();
     service.start_change_feed();
     server.start();
     std::cerr << "wangge: serving on http://" << listen.substr(0, listen.rfind(':')) << ':' << server.port() << '/'

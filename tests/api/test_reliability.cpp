@@ -202,3 +202,33 @@ TEST(Reliability, SigtermDrainsTheInFlightBatchAndExitsZero) {
     EXPECT_EQ(server.log().find("draining 0 "), std::string::npos) << server.log();
     EXPECT_EQ(fetch(server.base() + "/healthz", {}, "GET", {}, 5).status, 0) << "the port must be closed after exit";
 }
+
+// /readyz tells the truth: 503 not-ready, naming what is missing, while the node cannot
+// answer every route at full speed (here: no grids to build an index from), and 200 once
+// the warm-up has everything, without a restart.
+TEST(Reliability, ReadyOnlyOnceEveryCopyIsLoaded) {
+    test::TestDatabase t("readiness");
+    data::migrate(t.db(), data::data_dir());
+    test::ServeProcess server(t.conninfo());
+    const auto early = fetch(server.base() + "/readyz");
+    EXPECT_EQ(early.status, 503) << early.body;
+    EXPECT_TRUE(early.has_header("application/problem+json")) << early.headers;
+    const auto problem = json::parse(early.body);
+    EXPECT_EQ(problem.at("type"), "/problems/not-ready");
+    EXPECT_NE(problem.at("detail").get<std::string>().find("grid index"), std::string::npos) << early.body;
+    EXPECT_EQ(fetch(server.base() + "/healthz").status, 200) << "the process itself is fine";
+
+    load_small_demo(t.db());
+    int status = 0;
+    for (int i = 0; i < 600 && status != 200; ++i) {
+        status = static_cast<int>(fetch(server.base() + "/readyz").status);
+        if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(status, 200) << server.log();
+    EXPECT_NE(server.log().find("warm-up: ready after"), std::string::npos) << server.log();
+    // Ready means the copies are in: the first report needs no index build.
+    const auto token = command_token(t.db());
+    const auto points = grid_points(t.db());
+    const auto r = fetch(server.base() + "/api/v1/reports", token, "POST", test::report_body(points.front(), "ready-1"));
+    EXPECT_EQ(r.status, 201) << r.body;
+}
