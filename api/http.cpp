@@ -172,6 +172,17 @@ Response problem(int status, std::string_view slug, std::string_view title, cons
     return r;
 }
 
+std::string_view work_class_name(WorkClass c) noexcept {
+    switch (c) {
+        case WorkClass::probe: return "probe";
+        case WorkClass::tiles: return "tiles";
+        case WorkClass::read: return "read";
+        case WorkClass::write: return "write";
+        case WorkClass::heavy: return "heavy";
+    }
+    return "read";
+}
+
 Response problem_of(const Error& e) {
     const auto& d = describe(e.code());
     auto r = problem(d.http_status, d.slug, d.title, e.detail(), e.extra_json());

@@ -58,6 +58,15 @@ enum class Access { open, token };
 /// exports, meeting packs, static maps) are few and slow.
 enum class RouteClass { standard, tile, heavy };
 
+/// The queues requests wait in (api/server.cpp): each has its own worker threads and a
+/// bounded queue, so cheap requests never wait behind heavy ones and overload is a quick
+/// 503 instead of seconds of latency. probe: /healthz, /readyz, /metrics; tiles: tile
+/// routes; heavy: RouteClass::heavy (analytics, meeting packs, exports); write: other
+/// routes that change something; read: the rest.
+enum class WorkClass { probe, tiles, read, write, heavy };
+inline constexpr std::size_t k_work_classes = 5;
+std::string_view work_class_name(WorkClass c) noexcept;
+
 /// One report or one grid edit fits with room to spare; batch and import routes say more.
 inline constexpr std::size_t k_default_max_body = 64u << 10;
 /// One grid: a surveyed boundary can carry thousands of vertices.

@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <condition_variable>
 #include <deque>
@@ -25,9 +26,10 @@ using namespace Pistache;
 
 // Requests are answered on these threads, not on Pistache's I/O threads, so a slow query
 // or a big batch holds up only its own request (STACK.md: Pistache).
+// Worker threads with a bounded queue of jobs waiting for them.
 class WorkerPool {
 public:
-    explicit WorkerPool(int threads) {
+    WorkerPool(int threads, std::size_t max_queue) : m_max_queue(max_queue) {
         for (int i = 0; i < threads; ++i) m_threads.emplace_back([this] { run(); });
     }
     ~WorkerPool() {
@@ -41,12 +43,27 @@ public:
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
-    void post(std::function<void()> job) {
+    /// False, with nothing queued, when the queue is full.
+    bool try_post(std::function<void()> job) {
         {
             std::lock_guard lock(m_mutex);
+            if (m_jobs.size() >= m_max_queue) {
+                ++m_shed;
+                return false;
+            }
             m_jobs.push_back(std::move(job));
         }
         m_cv.notify_one();
+        return true;
+    }
+
+    struct Stats {
+        std::size_t waiting, capacity, threads;
+        std::uint64_t shed;
+    };
+    Stats stats() {
+        std::lock_guard lock(m_mutex);
+        return {m_jobs.size(), m_max_queue, m_threads.size(), m_shed};
     }
 
 private:
@@ -66,9 +83,13 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::deque<std::function<void()>> m_jobs;
+    std::size_t m_max_queue;
+    std::uint64_t m_shed = 0;
     bool m_stopping = false;
     std::vector<std::thread> m_threads;
 };
+
+using Pools = std::array<std::unique_ptr<WorkerPool>, k_work_classes>;
 
 // A response header by name. Pistache 0.0.5 writes only typed headers into a response and
 // silently drops raw ones (ETag, Content-Disposition never reached the client).
@@ -97,6 +118,7 @@ void send(Http::ResponseWriter& writer, const Response& out) {
 
 // Requests between arrival and the hand-over of their answer to the transport; a drain
 // waits for this to reach zero.
+
 struct InFlight {
     std::mutex mutex;
     std::condition_variable idle;
@@ -128,8 +150,8 @@ public:
         }
     };
 
-    PistacheHandler(Service& service, WorkerPool& pool, InFlight& in_flight)
-        : m_service(&service), m_pool(&pool), m_in_flight(&in_flight) {}
+    PistacheHandler(Service& service, Pools& pools, InFlight& in_flight)
+        : m_service(&service), m_pools(&pools), m_in_flight(&in_flight) {}
 
     void onRequest(const Http::Request& in, Http::ResponseWriter writer) override {
         if (!m_in_flight->enter()) {
@@ -175,17 +197,30 @@ public:
             out = problem(500, "internal", "Internal server error", "the request could not be read");
             return send(writer, out);
         }
+        const auto work = m_service->work_class(request.method, request.path);
+        auto& pool = *(*m_pools)[static_cast<std::size_t>(work)];
         auto shared_writer = std::make_shared<Http::ResponseWriter>(std::move(writer));
-        leave.f = nullptr;  // the worker leaves once the answer is handed over
-        m_pool->post([service = m_service, request = std::move(request), shared_writer, in_flight = m_in_flight]() {
+        const bool queued = pool.try_post([service = m_service, request = std::move(request), shared_writer, in_flight = m_in_flight]() {
             LeaveOnExit done{in_flight};
             send(*shared_writer, service->handle(request));
         });
+        if (queued) {
+            leave.f = nullptr;  // the worker leaves once the answer is handed over
+            return;
+        }
+        // Full: say so now rather than let the request wait behind the others.
+        const auto st = pool.stats();
+        auto shed = problem(503, "overloaded", "Overloaded",
+                            "the " + std::string(work_class_name(work)) + " queue is full (" + std::to_string(st.capacity) +
+                                " waiting for " + std::to_string(st.threads) + " workers); retry shortly");
+        shed.headers.emplace_back("Retry-After", "1");
+        for (const auto& [name, value] : security_headers()) shed.headers.emplace_back(name, value);
+        send(*shared_writer, shed);
     }
 
 private:
     Service* m_service;
-    WorkerPool* m_pool;
+    Pools* m_pools;
     InFlight* m_in_flight;
 };
 
@@ -197,7 +232,10 @@ struct ServerState {
     Service* service;
     Address address;
     int threads;
-    std::unique_ptr<WorkerPool> pool;
+    WorkLimits limits;
+    // Shared with the /metrics source, which may outlive this server.
+    std::shared_ptr<Pools> pools_ptr = std::make_shared<Pools>();
+    Pools& pools = *pools_ptr;
     std::unique_ptr<Http::Endpoint> endpoint;
     // Shared with the /metrics source, which may outlive this server.
     std::shared_ptr<InFlight> in_flight_ptr = std::make_shared<InFlight>();
@@ -210,7 +248,7 @@ void tune_allocator_for_serving() noexcept {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }
 
-HttpServer::HttpServer(Service& service, const std::string& listen, int threads) {
+HttpServer::HttpServer(Service& service, const std::string& listen, int threads, WorkLimits limits) {
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
         throw Error(ErrorCode::bad_request, "--listen must be host:port, e.g. 127.0.0.1:8080");
@@ -226,6 +264,30 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads)
     if (port < 0 || port > 65535) throw Error(ErrorCode::bad_request, "--listen: the port must be 0–65535");
     m_state = std::make_unique<detail::ServerState>(
         &service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads));
+    const int workers = m_state->threads;
+    const std::array<int, k_work_classes> derived{1, workers, workers, workers, std::max(1, workers / 4)};
+    for (std::size_t c = 0; c < k_work_classes; ++c)
+        if (limits.threads[c] <= 0) limits.threads[c] = derived[c];
+    m_state->limits = limits;
+    service.metrics().add_source([pools = m_state->pools_ptr] {
+        std::ostringstream out;
+        out << "# HELP wangge_queue_waiting Requests waiting for a worker, by class.\n# TYPE wangge_queue_waiting gauge\n";
+        std::array<WorkerPool::Stats, k_work_classes> st{};
+        for (std::size_t c = 0; c < k_work_classes; ++c) st[c] = (*pools)[c] ? (*pools)[c]->stats() : WorkerPool::Stats{0, 0, 0, 0};
+        for (std::size_t c = 0; c < k_work_classes; ++c)
+            out << "wangge_queue_waiting{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].waiting << '\n';
+        out << "# HELP wangge_queue_capacity Requests that may wait, by class.\n# TYPE wangge_queue_capacity gauge\n";
+        for (std::size_t c = 0; c < k_work_classes; ++c)
+            out << "wangge_queue_capacity{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].capacity << '\n';
+        out << "# HELP wangge_queue_workers Worker threads, by class.\n# TYPE wangge_queue_workers gauge\n";
+        for (std::size_t c = 0; c < k_work_classes; ++c)
+            out << "wangge_queue_workers{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].threads << '\n';
+        out << "# HELP wangge_queue_shed_total Requests answered 503 overloaded because their queue was full.\n"
+               "# TYPE wangge_queue_shed_total counter\n";
+        for (std::size_t c = 0; c < k_work_classes; ++c)
+            out << "wangge_queue_shed_total{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].shed << '\n';
+        return out.str();
+    });
     service.metrics().add_source([f = m_state->in_flight_ptr] {
         std::size_t n = 0;
         {
@@ -242,7 +304,9 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-    m_state->pool = std::make_unique<WorkerPool>(m_state->threads);
+    for (std::size_t c = 0; c < k_work_classes; ++c)
+        m_state->pools[c] = std::make_unique<WorkerPool>(m_state->limits.threads[c], m_state->limits.queue[c]);
+
     m_state->endpoint = std::make_unique<Http::Endpoint>(m_state->address);
     // Pistache counts the request line, headers and body against maxRequestSize
     // (default 4 KiB): allow a full batch of reports or a grid import.
@@ -252,7 +316,7 @@ void HttpServer::start() {
                     .maxRequestSize(65u << 20)
                     .maxResponseSize(256u << 20);
     m_state->endpoint->init(opts);
-    m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service, *m_state->pool, m_state->in_flight));
+    m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service, m_state->pools, m_state->in_flight));
     m_state->endpoint->serveThreaded();
 }
 
@@ -280,7 +344,7 @@ void HttpServer::stop() noexcept {
         } catch (...) {
         }
         // Finish the queued answers while the transport objects still exist.
-        m_state->pool.reset();
+        for (auto& p : m_state->pools) p.reset();
         m_state->endpoint.reset();
     }
 }

@@ -2,6 +2,9 @@
 // Pistache in front of Service: decodes requests, sends responses. Pistache headers stay
 // in server.cpp.
 
+#include "api/http.hpp"
+
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -22,13 +25,23 @@ struct ServerState;
 /// Process-wide; call once before serving.
 void tune_allocator_for_serving() noexcept;
 
+/// Worker threads and queue bounds per WorkClass (api/http.hpp), in its order: probe,
+/// tiles, read, write, heavy. A request that finds its class's queue full is answered
+/// at once, on the I/O thread, with 503 problem+json /problems/overloaded and
+/// Retry-After: 1 (docs/operations.md "Overload").
+struct WorkLimits {
+    std::array<int, k_work_classes> threads{};        // 0: derived from HttpServer's `threads`
+    std::array<std::size_t, k_work_classes> queue{64, 256, 256, 128, 8};
+};
+
 class HttpServer {
 public:
     /// @param listen "host:port"; port 0 picks a free one (see port())
-    /// @param threads workers that answer requests (Pistache's own I/O threads only read
-    ///        and write sockets)
+    /// @param threads workers for the tiles, read and write classes each (Pistache's own
+    ///        I/O threads only read and write sockets); probes get one, heavy work a
+    ///        quarter (at least one), unless `limits` says otherwise
     /// @throws Error(bad_request) for a malformed address
-    HttpServer(Service& service, const std::string& listen, int threads);
+    HttpServer(Service& service, const std::string& listen, int threads, WorkLimits limits = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -3,6 +3,7 @@
 #include "api/routes_tiles.hpp"
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "data/analytics_store_cache.hpp"
 #include "data/change_feed.hpp"
 #include "data/db.hpp"
@@ -117,6 +118,16 @@ void Service::charge(RateLimiter& limiter, const std::string& key) {
     }
 }
 
+WorkClass Service::work_class(const std::string& method, const std::string& path) const {
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") return WorkClass::probe;
+    const auto match = m_router.match(method, path);
+    if (match.route != nullptr) {
+        if (match.route->route_class == RouteClass::tile) return WorkClass::tiles;
+        if (match.route->route_class == RouteClass::heavy) return WorkClass::heavy;
+    }
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" ? WorkClass::read : WorkClass::write;
+}
+
 void Service::start_warm_up() {
     if (m_warm_up.joinable()) return;
     struct Piece {
@@ -139,7 +150,7 @@ void Service::start_warm_up() {
                     break;
                 } catch (const std::exception& e) {
                     // Not fatal: the database may come up later, grids may be loaded later.
-                    if (!logged) std::cerr << "warm-up: loading the " << piece.name << " failed: " << e.what() << "; retrying\n";
+                    if (!logged) log_line("warm-up: loading the " + piece.name + " failed: " + e.what() + "; retrying");
                     logged = true;
                 }
                 for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -148,8 +159,9 @@ void Service::start_warm_up() {
             std::lock_guard lock(m_warm_mutex);
             std::erase(m_warming, piece.name);
         }
-        std::cerr << "warm-up: ready after " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
-                  << " s\n";
+        std::ostringstream line;
+        line << "warm-up: ready after " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s";
+        log_line(line.str());
     });
 }
 
@@ -164,7 +176,7 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
     if (m_feed) return;
     m_feed = std::make_unique<data::ChangeFeed>(m_db.conninfo(), poll);
     m_feed->on("grids", [this] {
-        for (const auto& town : m_reports->refresh_grids()) std::cerr << "grids of " << town << " reloaded\n";
+        for (const auto& town : m_reports->refresh_grids()) log_line("grids of " + town + " reloaded");
     });
     m_feed->on("tokens", [this] { m_tokens->forget(); });
     m_feed->on("catalogue", [this] {

@@ -1,5 +1,7 @@
 #include "data/change_feed.hpp"
 
+#include "core/log.hpp"
+
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -79,7 +81,7 @@ void ChangeFeed::deliver(const std::string& topic) {
             ++m_handler_failures;
             // Forget the counter so the next poll tries again.
             m_seen.erase(topic);
-            std::cerr << "change feed: following '" << topic << "' failed: " << e.what() << '\n';
+            log_line("change feed: following '" + topic + "' failed: " + e.what());
         }
     }
 }
@@ -97,7 +99,7 @@ void ChangeFeed::run() {
         } catch (const std::exception& e) {
             m_connected = false;
             ++m_reconnects;
-            if (!failing) std::cerr << "change feed: " << e.what() << "; reconnecting\n";
+            if (!failing) log_line(std::string("change feed: ") + e.what() + "; reconnecting");
             failing = true;
         }
         if (!sleep_for(k_retry)) return;
@@ -109,7 +111,7 @@ void ChangeFeed::session() {
     std::vector<std::string> heard;
     Receiver receiver(c, heard);  // LISTEN, before the counters are read: nothing falls between
     m_seen = read_counters(c);
-    std::cerr << "change feed: listening on " << k_channel << '\n';
+    log_line(std::string("change feed: listening on ") + k_channel);
     // Whatever happened before this connection (the first one, or while the last was
     // down) was announced to nobody here: every cache checks itself once, before the
     // feed says it is connected (a cache that trusts the feed then starts clean).

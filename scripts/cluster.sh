@@ -33,7 +33,8 @@
 # Defaults stay clear of the ports Debian's own etcd (2379/2380), Patroni (8008) and
 # PostgreSQL (5432) services use, and of scripts/pg.sh's 5433/5434 and run.sh's 8080.
 # WANGGE_BIN (default build/wangge) is the binary the nodes run; WANGGE_CLUSTER_DEMO_ARGS
-# go to `wangge demo-data` (e.g. "--reports 2000").
+# go to `wangge demo-data` (e.g. "--reports 2000"), WANGGE_CLUSTER_SERVE_ARGS to each node's
+# `wangge serve` (e.g. "--rate-limit 0").
 #
 # As root, Patroni and so PostgreSQL run as the postgres user (runuser), which must reach
 # var/cluster; when it cannot (a checkout under a private home), the stack lives under
@@ -448,6 +449,8 @@ start_node() {
   local i=$1 port=$((node_port + $1 - 1)) args=()
   # The web client, when this checkout has it built; else the binary's own default.
   [[ -d $ROOT/api/web/dist ]] && args+=(--web-dir "$ROOT/api/web/dist")
+  # shellcheck disable=SC2206  # WANGGE_CLUSTER_SERVE_ARGS: extra flags, split on spaces
+  args+=(${WANGGE_CLUSTER_SERVE_ARGS:-})
   daemon "$base/node-$i.pid" "$base/node-$i.log" env "WANGGE_DB=$db" "$WANGGE_BIN" serve \
     --listen "127.0.0.1:$port" --trusted-proxy 127.0.0.1 "${args[@]}"
 }

@@ -4,6 +4,7 @@
 #include "api/service.hpp"
 #include "data/backup.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "data/audit.hpp"
 #include "data/db.hpp"
 #include "data/demo.hpp"
@@ -27,11 +28,11 @@ namespace {
 using namespace wangge;
 
 int run_serve(const std::string& argv0, const std::string& listen, int threads, int pool, int drain_seconds,
-              api::ServiceOptions options) {
+              api::ServiceOptions options, api::WorkLimits limits) {
     api::tune_allocator_for_serving();
     data::Database db(data::resolve_conninfo(argv0), static_cast<std::size_t>(pool));
     api::Service service(db, std::move(options));
-    api::HttpServer server(service, listen, threads);
+    api::HttpServer server(service, listen, threads, limits);
     // Block the stop signals in every thread, then wait for one here.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -41,8 +42,8 @@ int run_serve(const std::string& argv0, const std::string& listen, int threads, 
     service.start_warm_up();
     service.start_change_feed();
     server.start();
-    std::cerr << "wangge: serving on http://" << listen.substr(0, listen.rfind(':')) << ':' << server.port() << '/'
-              << (db.ping() ? "" : " (database not reachable yet: /readyz answers 503)") << std::endl;
+    log_line("wangge: serving on http://" + listen.substr(0, listen.rfind(':')) + ':' + std::to_string(server.port()) + '/' +
+             (db.ping() ? "" : " (database not reachable yet: /readyz answers 503)"));
     int sig = 0;
     sigwait(&stop_signals, &sig);
     // Graceful: requests already started are answered (a batch being stored commits and
@@ -94,6 +95,16 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1.0, 1e9));
     serve->add_option("--trusted-proxy", serve_options.trusted_proxies,
                       "address of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
+    std::vector<std::string> queue_texts;
+    serve->add_option("--queue", queue_texts,
+                      "requests that may wait per class before 503 overloaded, CLASS=N (repeatable; defaults probe=64 "
+                      "tiles=256 read=256 write=128 heavy=8)")
+        ->check([](const std::string& v) {
+            const auto eq = v.find('=');
+            if (eq == std::string::npos || eq + 1 == v.size() || v.find_first_not_of("0123456789", eq + 1) != std::string::npos)
+                return std::string("must be CLASS=N");
+            return std::string();
+        });
     int drain_seconds = 30;
     serve->add_option("--drain-seconds", drain_seconds, "on SIGTERM/SIGINT, how long in-flight requests may finish")
         ->capture_default_str()
@@ -164,7 +175,18 @@ int main(int argc, char** argv) {
         if (serve->parsed()) {
             serve_options.api_rate = {*api::parse_rate(rate_text), burst};
             serve_options.tile_rate = {*api::parse_rate(tile_rate_text), tile_burst};
-            return run_serve(argv0, listen, threads, pool, drain_seconds, std::move(serve_options));
+            api::WorkLimits limits;
+            for (const auto& q : queue_texts) {
+                const auto eq = q.find('=');
+                bool found = false;
+                for (std::size_t c = 0; c < api::k_work_classes && eq != std::string::npos; ++c)
+                    if (q.substr(0, eq) == api::work_class_name(static_cast<api::WorkClass>(c))) {
+                        limits.queue[c] = static_cast<std::size_t>(std::stoul(q.substr(eq + 1)));
+                        found = true;
+                    }
+                if (!found) throw Error(ErrorCode::bad_request, "--queue takes CLASS=N with CLASS probe, tiles, read, write or heavy");
+            }
+            return run_serve(argv0, listen, threads, pool, drain_seconds, std::move(serve_options), limits);
         }
 
         data::Database db(data::resolve_conninfo(argv0), 2);

@@ -69,6 +69,9 @@ public:
                  {"WANGGE_CLUSTER_FRONT_STATS_PORT", std::to_string(m_base + 15)},
                  {"WANGGE_CLUSTER_NODE_PORT", std::to_string(m_base + 16)},
                  {"WANGGE_CLUSTER_FRONT_PORT", std::to_string(m_base + 18)},
+                 // Every client thread posts with one token: the per-token limiter (tested
+                 // in test_access) would answer 429.
+                 {"WANGGE_CLUSTER_SERVE_ARGS", "--rate-limit 0"},
                  // Fixed data, so the run does not depend on today's date.
                  {"WANGGE_CLUSTER_DEMO_ARGS", "--seed 11 --reports 300 --until 2026-06 --cutoff 2026-06-20T12:00:00+08:00"}};
         if (cluster({"up"}) != 0) throw std::runtime_error("scripts/cluster.sh up failed:\n" + log());

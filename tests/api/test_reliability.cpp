@@ -232,3 +232,41 @@ TEST(Reliability, ReadyOnlyOnceEveryCopyIsLoaded) {
     const auto r = fetch(server.base() + "/api/v1/reports", token, "POST", test::report_body(points.front(), "ready-1"));
     EXPECT_EQ(r.status, 201) << r.body;
 }
+
+// Overload: a full queue answers at once with 503 problem+json /problems/overloaded and
+// Retry-After, the other classes (probes here) go on, and nothing else goes wrong.
+TEST(Reliability, AFullQueueIsAQuick503AndProbesStayFast) {
+    test::TestDatabase t("overload");
+    load_small_demo(t.db());
+    const auto token = command_token(t.db());
+    // One heavy worker, one place in its queue: the third meeting pack at once is shed.
+    test::ServeProcess server(t.conninfo(), {"--threads", "4", "--queue", "heavy=1"});
+    for (int i = 0; i < 600 && fetch(server.base() + "/readyz").status != 200; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::vector<test::HttpResult> answers(12);
+    std::vector<std::thread> clients;
+    for (std::size_t i = 0; i < answers.size(); ++i)
+        clients.emplace_back([&, i] { answers[i] = fetch(server.base() + "/api/v1/meetings/tashi/2026-05?f=xlsx", token, "GET", {}, 120); });
+    int probes_ok = 0;
+    for (int i = 0; i < 10; ++i) probes_ok += fetch(server.base() + "/healthz", {}, "GET", {}, 5).status == 200 ? 1 : 0;
+    for (auto& c : clients) c.join();
+    int ok = 0, shed = 0, other = 0;
+    for (const auto& a : answers) {
+        if (a.status == 200) {
+            ++ok;
+        } else if (a.status == 503 && a.has_header("application/problem+json") &&
+                   a.body.find("/problems/overloaded") != std::string::npos &&
+                   (a.has_header("Retry-After: 1") || a.has_header("retry-after: 1"))) {
+            ++shed;
+        } else {
+            ++other;
+        }
+    }
+    EXPECT_GE(ok, 1);
+    EXPECT_GE(shed, 1) << "twelve packs at once on one worker and a queue of one";
+    EXPECT_EQ(other, 0);
+    EXPECT_EQ(probes_ok, 10) << "probes have their own queue";
+    const auto metrics = fetch(server.base() + "/metrics").body;
+    EXPECT_NE(metrics.find("wangge_queue_shed_total{class=\"heavy\"} " + std::to_string(shed)), std::string::npos) << metrics;
+    std::cerr << "overload: " << ok << " packs answered, " << shed << " shed with 503\n";
+}
