@@ -265,7 +265,9 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads,
     m_state = std::make_unique<detail::ServerState>(
         &service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads));
     const int workers = m_state->threads;
-    const std::array<int, k_work_classes> derived{1, workers, workers, workers, std::max(1, workers / 4)};
+    // Two for probes: a /readyz waiting up to a second for a database connection must not
+    // hold up /healthz and /metrics.
+    const std::array<int, k_work_classes> derived{2, workers, workers, workers, std::max(1, workers / 4)};
     for (std::size_t c = 0; c < k_work_classes; ++c)
         if (limits.threads[c] <= 0) limits.threads[c] = derived[c];
     m_state->limits = limits;

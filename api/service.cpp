@@ -175,8 +175,30 @@ std::string Service::warming() const {
 void Service::start_change_feed(std::chrono::milliseconds poll) {
     if (m_feed) return;
     m_feed = std::make_unique<data::ChangeFeed>(m_db.conninfo(), poll);
+    // The index is rebuilt on a thread of its own: a rebuild takes a second or more, and the
+    // feed must go on hearing revocations meanwhile. Requests that come first find the
+    // stale generation themselves (ReportDesk::submit) and wait for the same rebuild.
+    m_grid_refresher = std::jthread([this](std::stop_token stop) {
+        std::unique_lock lock(m_refresh_mutex);
+        for (;;) {
+            m_refresh_cv.wait(lock, stop, [this] { return m_refresh_wanted; });
+            if (stop.stop_requested()) return;
+            m_refresh_wanted = false;
+            lock.unlock();
+            try {
+                for (const auto& town : m_reports->refresh_grids()) log_line("grids of " + town + " reloaded");
+            } catch (const std::exception& e) {
+                log_line(std::string("grids: reloading the index failed: ") + e.what());
+            }
+            lock.lock();
+        }
+    });
     m_feed->on("grids", [this] {
-        for (const auto& town : m_reports->refresh_grids()) log_line("grids of " + town + " reloaded");
+        {
+            std::lock_guard lock(m_refresh_mutex);
+            m_refresh_wanted = true;
+        }
+        m_refresh_cv.notify_one();
     });
     m_feed->on("tokens", [this] { m_tokens->forget(); });
     m_feed->on("catalogue", [this] {
@@ -214,6 +236,10 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
 
 Service::~Service() {
     if (m_feed) m_feed->stop();
+    if (m_grid_refresher.joinable()) {
+        m_grid_refresher.request_stop();
+        m_grid_refresher.join();
+    }
     if (m_warm_up.joinable()) {
         m_warm_up.request_stop();
         m_warm_up.join();

@@ -9,6 +9,7 @@
 #include "analytics/meeting.hpp"
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -112,6 +113,10 @@ private:
     RateLimiter m_tile_limiter;
     std::unique_ptr<tiles::TileService> m_tiles;
     std::unique_ptr<data::TokenCache> m_tokens;
+    std::mutex m_refresh_mutex;
+    std::condition_variable_any m_refresh_cv;
+    bool m_refresh_wanted = false;  // guarded by m_refresh_mutex
+    std::jthread m_grid_refresher;  // rebuilds the grid index when the feed says grids changed
     std::unique_ptr<data::ChangeFeed> m_feed;  // last: its thread calls into the members above
 };
 

@@ -33,16 +33,27 @@ std::map<std::string, long long> read_counters(pqxx::connection_base& c) {
 }  // namespace
 
 namespace {
-// Named, so an operator (and the tests) can find the listener in pg_stat_activity.
-std::string named(std::string conninfo) {
-    if (conninfo.find("application_name") != std::string::npos) return conninfo;
-    if (conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0)
-        return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "application_name=wangge-change-feed";
-    return conninfo + " application_name=wangge-change-feed";
+// Named, so an operator (and the tests) can find the listener in pg_stat_activity; with
+// TCP keepalives and a statement timeout, so a silently lost server (a machine gone, a
+// cut network) breaks the session within seconds instead of leaving it waiting.
+std::string for_the_feed(std::string conninfo) {
+    const bool uri = conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0;
+    auto add = [&](const std::string& key, const std::string& value) {
+        if (conninfo.find(key) != std::string::npos) return;
+        if (uri) conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+        else conninfo += " " + key + "=" + value;
+    };
+    add("application_name", "wangge-change-feed");
+    add("keepalives", "1");
+    add("keepalives_idle", "5");
+    add("keepalives_interval", "2");
+    add("keepalives_count", "2");
+    add("tcp_user_timeout", "5000");
+    return conninfo;
 }
 }  // namespace
 
-ChangeFeed::ChangeFeed(std::string conninfo, std::chrono::milliseconds poll) : m_conninfo(named(std::move(conninfo))), m_poll(poll) {}
+ChangeFeed::ChangeFeed(std::string conninfo, std::chrono::milliseconds poll) : m_conninfo(for_the_feed(std::move(conninfo))), m_poll(poll) {}
 
 ChangeFeed::~ChangeFeed() { stop(); }
 
@@ -68,7 +79,12 @@ bool ChangeFeed::sleep_for(std::chrono::milliseconds d) {
 }
 
 ChangeFeed::Stats ChangeFeed::stats() const noexcept {
-    return {m_notifications.load(), m_poll_catches.load(), m_reconnects.load(), m_handler_failures.load(), m_connected.load()};
+    // Connected means heard from lately: a session stuck in a dead connection (or behind
+    // a slow handler) must not pass for one that follows.
+    const auto last = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(m_last_poll.load()));
+    const bool fresh = std::chrono::steady_clock::now() - last < std::max<std::chrono::steady_clock::duration>(4 * m_poll, std::chrono::seconds(2));
+    return {m_notifications.load(), m_poll_catches.load(), m_reconnects.load(), m_handler_failures.load(),
+            m_connected.load() && fresh};
 }
 
 void ChangeFeed::deliver(const std::string& topic) {
@@ -85,6 +101,20 @@ void ChangeFeed::deliver(const std::string& topic) {
         }
     }
 }
+
+namespace {
+// Revocations first, the grid index (which may take a second to rebuild) last.
+template <class Map>
+std::vector<std::string> delivery_order(const Map& topics) {
+    std::vector<std::string> out;
+    for (const auto& [topic, value] : topics) out.push_back(topic);
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        auto rank = [](const std::string& t) { return t == "tokens" ? 0 : t == "grids" ? 2 : 1; };
+        return rank(a) < rank(b);
+    });
+    return out;
+}
+}  // namespace
 
 void ChangeFeed::run() {
     bool failing = false;
@@ -110,12 +140,14 @@ void ChangeFeed::session() {
     pqxx::connection c(m_conninfo);
     std::vector<std::string> heard;
     Receiver receiver(c, heard);  // LISTEN, before the counters are read: nothing falls between
+    pqxx::nontransaction(c).exec("SET statement_timeout = 5000");
     m_seen = read_counters(c);
     log_line(std::string("change feed: listening on ") + k_channel);
     // Whatever happened before this connection (the first one, or while the last was
     // down) was announced to nobody here: every cache checks itself once, before the
     // feed says it is connected (a cache that trusts the feed then starts clean).
-    for (const auto& [topic, handlers] : m_handlers) deliver(topic);
+    for (const auto& topic : delivery_order(m_handlers)) deliver(topic);
+    m_last_poll = std::chrono::steady_clock::now().time_since_epoch().count();
     m_connected = true;
     for (;;) {
         {
@@ -128,13 +160,16 @@ void ChangeFeed::session() {
         // The counters decide, the notifications only wake us early: a topic is handed out
         // when its counter moved, read before the handler runs, so the handler sees at
         // least that change.
+        std::map<std::string, std::vector<Handler>> moved;
         for (const auto& [topic, seq] : read_counters(c)) {
             auto seen = m_seen.find(topic);
             if (seen != m_seen.end() && seen->second == seq) continue;
             if (std::find(heard.begin(), heard.end(), topic) == heard.end()) ++m_poll_catches;
             m_seen[topic] = seq;
-            deliver(topic);
+            moved[topic];
         }
+        m_last_poll = std::chrono::steady_clock::now().time_since_epoch().count();
+        for (const auto& topic : delivery_order(moved)) deliver(topic);
     }
 }
 

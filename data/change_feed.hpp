@@ -29,8 +29,8 @@ public:
     ChangeFeed& operator=(const ChangeFeed&) = delete;
 
     /// Registers `fn` for a topic ('grids', 'catalogue', 'tokens'). Before start() only.
-    /// Handlers run on the feed's thread, one at a time; one that throws is logged and
-    /// called again at the next change (or the next poll, if the counter moved meanwhile).
+    /// Handlers run on the feed's thread, one at a time, tokens first and grids last; one
+    /// that throws is logged and called again at the next poll.
     void on(const std::string& topic, Handler fn);
 
     void start();
@@ -41,7 +41,7 @@ public:
         std::uint64_t poll_catches = 0;   // changes found by the poll that no NOTIFY announced first
         std::uint64_t reconnects = 0;
         std::uint64_t handler_failures = 0;
-        bool connected = false;
+        bool connected = false;  // and the counters were read within the last 4 polls (at least 2 s)
     };
     Stats stats() const noexcept;
 
@@ -61,6 +61,7 @@ private:
     bool m_stopping = false;
     std::atomic<std::uint64_t> m_notifications{0}, m_poll_catches{0}, m_reconnects{0}, m_handler_failures{0};
     std::atomic<bool> m_connected{false};
+    std::atomic<std::chrono::steady_clock::rep> m_last_poll{0};  // when the counters were last read
 };
 
 }  // namespace wangge::data

@@ -55,6 +55,9 @@ std::string with_connect_timeout(std::string conninfo) {
 }
 
 thread_local std::chrono::milliseconds t_deadline{0};
+// How long this thread's next lease may wait for a free connection (ping waits less:
+// a readiness probe must answer quickly, busy or not).
+thread_local std::chrono::milliseconds t_lease_wait = std::chrono::duration_cast<std::chrono::milliseconds>(k_lease_wait);
 
 }  // namespace
 
@@ -73,7 +76,7 @@ std::unique_ptr<detail::PooledConnection> Database::take() {
     std::vector<std::unique_ptr<detail::PooledConnection>> dead;  // closed outside the lock
     std::unique_lock lock(m_mutex);
     ++m_waiting;
-    const bool free = m_cv.wait_for(lock, k_lease_wait, [&] { return !m_idle.empty() || m_in_use + m_idle.size() < m_size; });
+    const bool free = m_cv.wait_for(lock, t_lease_wait, [&] { return !m_idle.empty() || m_in_use + m_idle.size() < m_size; });
     --m_waiting;
     if (!free) throw Error(ErrorCode::database_unavailable, "the database is not answering: no connection became free");
     ++m_in_use;
@@ -179,6 +182,11 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
 }
 
 bool Database::ping() {
+    struct ShortWait {
+        std::chrono::milliseconds saved = t_lease_wait;
+        ShortWait() { t_lease_wait = std::chrono::milliseconds(1000); }
+        ~ShortWait() { t_lease_wait = saved; }
+    } short_wait;
     try {
         run([](pqxx::connection_base& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
         return true;

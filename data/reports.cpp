@@ -240,19 +240,33 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
     existing.clear();
     inserted.clear();
     // The grids these reports were assigned with must still be the current ones when this
-    // transaction commits. A grid edit locks its town's row FOR UPDATE before it touches a
-    // grid and keeps the lock to its commit; this lock waits for such an edit and then
-    // reads the generation it committed. Held to our commit, it also makes a later edit
-    // wait for us, so its re-assignment of open reports sees these ones.
+    // transaction commits. Whoever writes a town's grids holds the town's advisory lock
+    // exclusively to its commit (migration 0008; a grid edit takes it first); we take it
+    // shared, in town order, then read the generations: an edit that committed first shows
+    // its new generation, and one that comes later waits for our commit, so its
+    // re-assignment of open reports sees these ones. A point outside every grid (nearest,
+    // none) may depend on any town's grids: such a batch checks them all.
     std::set<std::string> towns;
-    for (const auto& p : pending) towns.insert(p.rec.town);
-    for (const auto& r : tx.exec_params("SELECT town, grid_generation FROM towns WHERE town = ANY($1::text[]) "
-                                        "ORDER BY town FOR KEY SHARE",
-                                        pg_text_array({towns.begin(), towns.end()}))) {
+    bool outside = false;
+    for (const auto& p : pending) {
+        towns.insert(p.rec.town);
+        outside = outside || (p.rec.method != "contains" && p.rec.method != "boundary");
+    }
+    if (outside)
+        for (const auto& [town, g] : generations) towns.insert(town);
+    const auto town_array = pg_text_array({towns.begin(), towns.end()});
+    tx.exec_params("SELECT pg_advisory_xact_lock_shared(4815, hashtext(t)) FROM "
+                   "(SELECT DISTINCT t FROM unnest($1::text[]) t ORDER BY t) s",
+                   town_array);
+    std::set<std::string> seen;
+    for (const auto& r : tx.exec_params("SELECT town, grid_generation FROM towns WHERE town = ANY($1::text[])", town_array)) {
         const auto town = r[0].as<std::string>();
+        seen.insert(town);
         const auto it = generations.find(town);
         if (it == generations.end() || it->second != r[1].as<long long>()) stale.insert(town);
     }
+    for (const auto& town : towns)
+        if (!seen.contains(town)) stale.insert(town);  // deleted meanwhile
     if (!stale.empty()) return;  // rolled back; the caller refreshes the index and tries again
     std::vector<std::string> keys;
     for (auto k : by_key) keys.push_back(pending[k].rec.client_id);

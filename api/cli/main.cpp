@@ -101,8 +101,9 @@ int main(int argc, char** argv) {
                       "tiles=256 read=256 write=128 heavy=8)")
         ->check([](const std::string& v) {
             const auto eq = v.find('=');
-            if (eq == std::string::npos || eq + 1 == v.size() || v.find_first_not_of("0123456789", eq + 1) != std::string::npos)
-                return std::string("must be CLASS=N");
+            if (eq == std::string::npos || eq + 1 == v.size() || v.size() - eq > 7 ||
+                v.find_first_not_of("0123456789", eq + 1) != std::string::npos || v.substr(eq + 1).find_first_not_of('0') == std::string::npos)
+                return std::string("must be CLASS=N with N from 1 to 999999");
             return std::string();
         });
     int drain_seconds = 30;

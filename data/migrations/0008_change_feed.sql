@@ -1,12 +1,18 @@
 -- How every service node's in-process copies follow the database, whichever node, CLI
 -- or psql session wrote it (docs/data.md "Following the database").
 --
--- towns.grid_generation: bumped by every statement that writes a town's grids. Report
--- intake locks the rows of its towns (FOR KEY SHARE) and compares their generations
--- with those its grid index was built from; a grid edit locks its town FOR UPDATE
--- first. So no report commits against a grid version that a committed edit had already
--- superseded, whatever any notification did.
---
+-- towns.grid_generation: bumped by every statement that writes a town's grids or its
+-- outline. Writers of a town's grids hold the transaction-level advisory lock
+-- (4815, hashtext(town)) exclusively to their commit (a grid edit takes it first; these
+-- triggers take it for psql and any other writer); report intake holds it shared while it
+-- compares the generations of its towns with those its grid index was built from, and
+-- stores. Advisory locks queue fairly (a waiting edit is not starved by a stream of
+-- intakes, as it could be behind row share locks). So no report commits against a grid
+-- version that a committed edit had already superseded, whatever any notification did.
+-- A writer that deletes grid rows without taking the lock first (psql) may deadlock with
+-- an intake (the intake's foreign-key check waits for the deleted rows); PostgreSQL then
+-- cancels one and the service answers 503.
+
 -- change_counters + NOTIFY wangge_change: one row per topic ('grids', 'catalogue',
 -- 'tokens'), bumped by statement triggers of the tables behind it, with a notification
 -- of the topic on commit. Nodes LISTEN for speed and poll the few counters as a
@@ -30,16 +36,20 @@ CREATE FUNCTION note_change(topic text) RETURNS void LANGUAGE sql AS $$
     SELECT pg_notify('wangge_change', note_change.topic);
 $$;
 
--- Locks first (in town order, as every writer does), then bumps: the lock is what makes
--- a concurrent intake wait for this transaction and then see the new generation.
+CREATE FUNCTION bump_grid_generations(which text[]) RETURNS void LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(4815, hashtext(t)) FROM (SELECT DISTINCT t FROM unnest(which) t ORDER BY t) s;
+    UPDATE towns SET grid_generation = nextval('grid_generation_seq') WHERE town = ANY(which);
+$$;
+
 CREATE FUNCTION grids_bump_generation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM 1 FROM towns WHERE town IN (SELECT DISTINCT town FROM old_rows) ORDER BY town FOR UPDATE;
-        UPDATE towns SET grid_generation = nextval('grid_generation_seq') WHERE town IN (SELECT DISTINCT town FROM old_rows);
+    IF TG_OP = 'INSERT' THEN
+        PERFORM bump_grid_generations(ARRAY(SELECT DISTINCT town FROM new_rows));
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- A row moved to another town changes both.
+        PERFORM bump_grid_generations(ARRAY(SELECT town FROM new_rows UNION SELECT town FROM old_rows));
     ELSE
-        PERFORM 1 FROM towns WHERE town IN (SELECT DISTINCT town FROM new_rows) ORDER BY town FOR UPDATE;
-        UPDATE towns SET grid_generation = nextval('grid_generation_seq') WHERE town IN (SELECT DISTINCT town FROM new_rows);
+        PERFORM bump_grid_generations(ARRAY(SELECT DISTINCT town FROM old_rows));
     END IF;
     PERFORM note_change('grids');
     RETURN NULL;
@@ -47,13 +57,25 @@ END $$;
 
 CREATE TRIGGER grids_generation_ins AFTER INSERT ON grids REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION grids_bump_generation();
-CREATE TRIGGER grids_generation_upd AFTER UPDATE ON grids REFERENCING NEW TABLE AS new_rows
+CREATE TRIGGER grids_generation_upd AFTER UPDATE ON grids REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION grids_bump_generation();
 CREATE TRIGGER grids_generation_del AFTER DELETE ON grids REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION grids_bump_generation();
 
 -- A town's outline is part of the grid index too (the nearest town of a point outside
--- every grid).
+-- every grid): a new outline is a new generation, under the same lock.
+CREATE FUNCTION towns_outline_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(4815, hashtext(NEW.town));
+    NEW.grid_generation := nextval('grid_generation_seq');
+    RETURN NEW;
+END $$;
+-- (No WHEN clause comparing the geometries: pg_restore recreates triggers with an empty
+-- search_path, where the geometry = operator cannot be resolved. A SET geom = geom bumps
+-- once for nothing.)
+CREATE TRIGGER towns_outline_generation BEFORE UPDATE OF geom ON towns
+    FOR EACH ROW EXECUTE FUNCTION towns_outline_generation();
+
 CREATE FUNCTION towns_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM note_change('grids');
@@ -61,8 +83,16 @@ BEGIN
 END $$;
 CREATE TRIGGER towns_change AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF geom ON towns
     FOR EACH STATEMENT EXECUTE FUNCTION towns_note_change();
+
+-- TRUNCATE has no transition table: every town's grids may have gone.
+CREATE FUNCTION grids_truncate_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM bump_grid_generations(ARRAY(SELECT town FROM towns));
+    PERFORM note_change('grids');
+    RETURN NULL;
+END $$;
 CREATE TRIGGER grids_truncate_change AFTER TRUNCATE ON grids
-    FOR EACH STATEMENT EXECUTE FUNCTION towns_note_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION grids_truncate_generation();
 
 CREATE FUNCTION catalogue_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -229,3 +229,24 @@ TEST(TwoNodes, CatalogueCalendarAndRevocationsReachTheOtherNode) {
     std::cerr << "two nodes: category seen by node B after " << category_s << " s, calendar after " << calendar_s
               << " s, revocation after " << revoke_s << " s, a change during a feed reconnect after " << reconnect_s << " s\n";
 }
+
+// Every writer moves a town's grid generation: a grid edit through SQL (psql, the CLI)
+// and a new town outline, each under the town's advisory lock, and only that town's.
+TEST(TwoNodes, EveryWriteOfAGridOrAnOutlineMovesOnlyItsTownsGeneration) {
+    TwoNodeSetup s;
+    auto& db = *s.db;
+    auto gen = [&](const std::string& town) {
+        return std::stoll(scalar(db, "SELECT grid_generation FROM towns WHERE town = '" + town + "'"));
+    };
+    const auto tashi = gen("tashi"), chengdong = gen("chengdong");
+    scalar(db, "UPDATE grids SET name = name || '' WHERE town = 'tashi' AND valid_to IS NULL AND id = 'tashi-001'");
+    const auto tashi2 = gen("tashi");
+    EXPECT_GT(tashi2, tashi);
+    EXPECT_EQ(gen("chengdong"), chengdong);
+    scalar(db, "UPDATE towns SET geom = geom WHERE town = 'chengdong'");
+    EXPECT_GT(gen("chengdong"), chengdong);
+    EXPECT_EQ(gen("tashi"), tashi2);
+    const auto counter = std::stoll(scalar(db, "SELECT seq FROM change_counters WHERE topic = 'grids'"));
+    scalar(db, "INSERT INTO categories (code, name, platform, time_limit_workdays) VALUES ('gen_test', '测试', 'bianmin', 1)");
+    EXPECT_EQ(std::stoll(scalar(db, "SELECT seq FROM change_counters WHERE topic = 'grids'")), counter);
+}
