@@ -76,13 +76,15 @@ END $$;
 CREATE TRIGGER towns_outline_generation BEFORE UPDATE OF geom ON towns
     FOR EACH ROW EXECUTE FUNCTION towns_outline_generation();
 
-CREATE FUNCTION towns_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One trigger function for the topics whose triggers only announce: the topic is the
+-- trigger's argument.
+CREATE FUNCTION announce_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM note_change('grids');
+    PERFORM note_change(TG_ARGV[0]);
     RETURN NULL;
 END $$;
 CREATE TRIGGER towns_change AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF geom ON towns
-    FOR EACH STATEMENT EXECUTE FUNCTION towns_note_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_change('grids');
 
 -- TRUNCATE has no transition table: every town's grids may have gone.
 CREATE FUNCTION grids_truncate_generation() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -94,20 +96,9 @@ END $$;
 CREATE TRIGGER grids_truncate_change AFTER TRUNCATE ON grids
     FOR EACH STATEMENT EXECUTE FUNCTION grids_truncate_generation();
 
-CREATE FUNCTION catalogue_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM note_change('catalogue');
-    RETURN NULL;
-END $$;
 CREATE TRIGGER categories_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON categories
-    FOR EACH STATEMENT EXECUTE FUNCTION catalogue_note_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_change('catalogue');
 CREATE TRIGGER holidays_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON holidays
-    FOR EACH STATEMENT EXECUTE FUNCTION catalogue_note_change();
-
-CREATE FUNCTION tokens_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM note_change('tokens');
-    RETURN NULL;
-END $$;
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_change('catalogue');
 CREATE TRIGGER api_tokens_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_tokens
-    FOR EACH STATEMENT EXECUTE FUNCTION tokens_note_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_change('tokens');

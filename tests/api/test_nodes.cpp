@@ -174,21 +174,16 @@ TEST(TwoNodes, CatalogueCalendarAndRevocationsReachTheOtherNode) {
     ASSERT_EQ(post("before", "ceshi_leibie").status, 400);
 
     // A category added with psql, as an operator would.
-    db.run([](pqxx::connection_base& c) {
-        pqxx::nontransaction(c).exec("INSERT INTO categories (code, name, platform, time_limit_workdays) "
-                                     "VALUES ('ceshi_leibie', '测试类别', 'bianmin', 2)");
-    });
+    scalar(db, "INSERT INTO categories (code, name, platform, time_limit_workdays) "
+               "VALUES ('ceshi_leibie', '测试类别', 'bianmin', 2)");
     int n = 0;
     const double category_s = seconds_until([&] { return post("cat" + std::to_string(n++), "ceshi_leibie").status == 201; });
     EXPECT_GE(category_s, 0) << "the new category never reached node B";
 
     // The calendar: the next 40 days become holidays; a dispatch on B must skip them.
-    db.run([](pqxx::connection_base& c) {
-        pqxx::nontransaction(c).exec(
-            "INSERT INTO holidays (day, kind, name) SELECT d::date, 'holiday', '测试假期' FROM generate_series("
-            "(now() AT TIME ZONE 'Asia/Shanghai')::date, (now() AT TIME ZONE 'Asia/Shanghai')::date + 40, '1 day') d "
-            "ON CONFLICT (day) DO UPDATE SET kind = 'holiday', name = EXCLUDED.name");
-    });
+    scalar(db, "INSERT INTO holidays (day, kind, name) SELECT d::date, 'holiday', '测试假期' FROM generate_series("
+               "(now() AT TIME ZONE 'Asia/Shanghai')::date, (now() AT TIME ZONE 'Asia/Shanghai')::date + 40, '1 day') d "
+               "ON CONFLICT (day) DO UPDATE SET kind = 'holiday', name = EXCLUDED.name");
     const auto holidays_end = scalar(db, "SELECT extract(epoch FROM ((now() AT TIME ZONE 'Asia/Shanghai')::date + 41) "
                                          "AT TIME ZONE 'Asia/Shanghai')::bigint");
     int k = 0;
@@ -216,10 +211,8 @@ TEST(TwoNodes, CatalogueCalendarAndRevocationsReachTheOtherNode) {
     const auto killed = scalar(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                    "WHERE application_name = 'wangge-change-feed'");
     EXPECT_EQ(killed, "1");
-    db.run([](pqxx::connection_base& c) {
-        pqxx::nontransaction(c).exec("INSERT INTO categories (code, name, platform, time_limit_workdays) "
-                                     "VALUES ('ceshi_leibie_er', '测试类别二', 'bianmin', 2)");
-    });
+    scalar(db, "INSERT INTO categories (code, name, platform, time_limit_workdays) "
+               "VALUES ('ceshi_leibie_er', '测试类别二', 'bianmin', 2)");
     int m = 0;
     const double reconnect_s = seconds_until([&] { return post("again" + std::to_string(m++), "ceshi_leibie_er").status == 201; });
     EXPECT_GE(reconnect_s, 0) << "node B missed a category added while its feed was reconnecting";
