@@ -162,7 +162,7 @@ EditOutcome edit_grids(Database& db, ReportDesk& desk, const std::string& town, 
         // while it stores reports assigned with the old grids (migration 0008), so this
         // waits for those to commit, and the re-assignment below sees them; intakes that
         // come later wait for this commit and then see the new generation.
-        tx.exec_params("SELECT pg_advisory_xact_lock(4815, hashtext($1))", town);
+        tx.exec_params("SELECT lock_town_grids(ARRAY[$1::text])", town);
         auto locked = tx.exec_params("SELECT id, version FROM grids WHERE town = $1 AND valid_to IS NULL FOR UPDATE", town);
         std::map<std::string, int> now_versions;
         for (const auto& r : locked) now_versions[r[0].as<std::string>()] = r[1].as<int>();

@@ -85,7 +85,8 @@ ReportRecord record_from_row(const pqxx::row& r) {
     rec.supervise_count = r[35].as<int>();
     // Overdue by the service's clock, not the database's: deadlines were computed with it,
     // and every view (lists, tiles, analytics) must agree on what "now" is.
-    rec.overdue = rec.status != "closed" && rec.status != "rejected" && rec.due_at && *rec.due_at < now_seconds();
+    const auto status = parse_status(rec.status);
+    rec.overdue = status && !is_terminal(*status) && rec.due_at && *rec.due_at < now_seconds();
     return rec;
 }
 
@@ -219,11 +220,6 @@ void ReportDesk::refresh_reference() {
     m_state = std::move(next);
 }
 
-std::map<std::string, long long> ReportDesk::grid_generations() {
-    const auto st = loaded_state();
-    return st ? st->generation : std::map<std::string, long long>{};
-}
-
 std::map<std::string, CategoryInfo> ReportDesk::categories() { return state()->categories; }
 
 std::uint64_t ReportDesk::reports_ingested() const noexcept { return m_ingested.load(); }
@@ -255,9 +251,7 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
     if (outside)
         for (const auto& [town, g] : generations) towns.insert(town);
     const auto town_array = pg_text_array({towns.begin(), towns.end()});
-    tx.exec_params("SELECT pg_advisory_xact_lock_shared(4815, hashtext(t)) FROM "
-                   "(SELECT DISTINCT t FROM unnest($1::text[]) t ORDER BY t) s",
-                   town_array);
+    tx.exec_params("SELECT share_town_grids($1::text[])", town_array);
     std::set<std::string> seen;
     for (const auto& r : tx.exec_params("SELECT town, grid_generation FROM towns WHERE town = ANY($1::text[])", town_array)) {
         const auto town = r[0].as<std::string>();

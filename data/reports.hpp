@@ -139,9 +139,6 @@ public:
     std::vector<std::string> refresh_grids();
     /// Reads the category catalogue and the holiday calendar again.
     void refresh_reference();
-    /// The grid generation of each town as the current index holds it (empty before the
-    /// first load).
-    std::map<std::string, long long> grid_generations();
 
     /// Held by a grid edit of this process from its re-assignment to its index refresh,
     /// so this node's own intake does not go round the stale-index retry. Other nodes are

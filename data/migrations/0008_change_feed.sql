@@ -36,8 +36,20 @@ CREATE FUNCTION note_change(topic text) RETURNS void LANGUAGE sql AS $$
     SELECT pg_notify('wangge_change', note_change.topic);
 $$;
 
+-- The towns' grid locks, in town order (the one place that knows the lock key): exclusive
+-- for writers of grids, shared for report intake (data/reports.cpp, data/grid_edit.cpp).
+-- PL/pgSQL, so PERFORM takes every lock (a SQL function would stop at its first row).
+CREATE FUNCTION lock_town_grids(which text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(4815, hashtext(t)) FROM (SELECT DISTINCT t FROM unnest(which) t ORDER BY t) s;
+END $$;
+CREATE FUNCTION share_town_grids(which text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(4815, hashtext(t)) FROM (SELECT DISTINCT t FROM unnest(which) t ORDER BY t) s;
+END $$;
+
 CREATE FUNCTION bump_grid_generations(which text[]) RETURNS void LANGUAGE sql AS $$
-    SELECT pg_advisory_xact_lock(4815, hashtext(t)) FROM (SELECT DISTINCT t FROM unnest(which) t ORDER BY t) s;
+    SELECT lock_town_grids(which);
     UPDATE towns SET grid_generation = nextval('grid_generation_seq') WHERE town = ANY(which);
 $$;
 
@@ -66,7 +78,7 @@ CREATE TRIGGER grids_generation_del AFTER DELETE ON grids REFERENCING OLD TABLE 
 -- every grid): a new outline is a new generation, under the same lock.
 CREATE FUNCTION towns_outline_generation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(4815, hashtext(NEW.town));
+    PERFORM lock_town_grids(ARRAY[NEW.town]);
     NEW.grid_generation := nextval('grid_generation_seq');
     RETURN NEW;
 END $$;
