@@ -138,6 +138,15 @@ struct InFlight {
     }
 };
 
+// A 503 answered here, before Service sees the request (shutting down, queue full): with
+// Retry-After and the headers Service puts on every answer.
+Response refusal(const std::string& slug, const std::string& title, const std::string& detail) {
+    auto r = problem(503, slug, title, detail);
+    r.headers.emplace_back("Retry-After", "1");
+    for (const auto& [name, value] : security_headers()) r.headers.emplace_back(name, value);
+    return r;
+}
+
 class PistacheHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(PistacheHandler)
@@ -157,9 +166,7 @@ public:
         if (!m_in_flight->enter()) {
             // Shutting down: a clear refusal the client can retry elsewhere or later, never
             // a request that is started and then cut off.
-            auto refusal = problem(503, "shutting-down", "Shutting down", "the server is shutting down; retry shortly");
-            refusal.headers.emplace_back("Retry-After", "1");
-            return send(writer, refusal);
+            return send(writer, refusal("shutting-down", "Shutting down", "the server is shutting down; retry shortly"));
         }
         LeaveOnExit leave{m_in_flight};
         Response out;
@@ -210,12 +217,10 @@ public:
         }
         // Full: say so now rather than let the request wait behind the others.
         const auto st = pool.stats();
-        auto shed = problem(503, "overloaded", "Overloaded",
-                            "the " + std::string(work_class_name(work)) + " queue is full (" + std::to_string(st.capacity) +
-                                " waiting for " + std::to_string(st.threads) + " workers); retry shortly");
-        shed.headers.emplace_back("Retry-After", "1");
-        for (const auto& [name, value] : security_headers()) shed.headers.emplace_back(name, value);
-        send(*shared_writer, shed);
+        send(*shared_writer, refusal("overloaded", "Overloaded",
+                                     "the " + std::string(work_class_name(work)) + " queue is full (" +
+                                         std::to_string(st.capacity) + " waiting for " + std::to_string(st.threads) +
+                                         " workers); retry shortly"));
     }
 
 private:
@@ -272,22 +277,19 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads,
         if (limits.threads[c] <= 0) limits.threads[c] = derived[c];
     m_state->limits = limits;
     service.metrics().add_source([pools = m_state->pools_ptr] {
-        std::ostringstream out;
-        out << "# HELP wangge_queue_waiting Requests waiting for a worker, by class.\n# TYPE wangge_queue_waiting gauge\n";
         std::array<WorkerPool::Stats, k_work_classes> st{};
         for (std::size_t c = 0; c < k_work_classes; ++c) st[c] = (*pools)[c] ? (*pools)[c]->stats() : WorkerPool::Stats{0, 0, 0, 0};
-        for (std::size_t c = 0; c < k_work_classes; ++c)
-            out << "wangge_queue_waiting{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].waiting << '\n';
-        out << "# HELP wangge_queue_capacity Requests that may wait, by class.\n# TYPE wangge_queue_capacity gauge\n";
-        for (std::size_t c = 0; c < k_work_classes; ++c)
-            out << "wangge_queue_capacity{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].capacity << '\n';
-        out << "# HELP wangge_queue_workers Worker threads, by class.\n# TYPE wangge_queue_workers gauge\n";
-        for (std::size_t c = 0; c < k_work_classes; ++c)
-            out << "wangge_queue_workers{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].threads << '\n';
-        out << "# HELP wangge_queue_shed_total Requests answered 503 overloaded because their queue was full.\n"
-               "# TYPE wangge_queue_shed_total counter\n";
-        for (std::size_t c = 0; c < k_work_classes; ++c)
-            out << "wangge_queue_shed_total{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << st[c].shed << '\n';
+        std::ostringstream out;
+        const auto family = [&](const char* name, const char* type, const char* help, auto value) {
+            out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+            for (std::size_t c = 0; c < k_work_classes; ++c)
+                out << name << "{class=\"" << work_class_name(static_cast<WorkClass>(c)) << "\"} " << value(st[c]) << '\n';
+        };
+        family("wangge_queue_waiting", "gauge", "Requests waiting for a worker, by class.", [](const auto& x) { return x.waiting; });
+        family("wangge_queue_capacity", "gauge", "Requests that may wait, by class.", [](const auto& x) { return x.capacity; });
+        family("wangge_queue_workers", "gauge", "Worker threads, by class.", [](const auto& x) { return x.threads; });
+        family("wangge_queue_shed_total", "counter", "Requests answered 503 overloaded because their queue was full.",
+               [](const auto& x) { return x.shed; });
         return out.str();
     });
     service.metrics().add_source([f = m_state->in_flight_ptr] {
