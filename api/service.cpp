@@ -201,6 +201,8 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
         m_refresh_cv.notify_one();
     });
     m_feed->on("tokens", [this] { m_tokens->forget(); });
+    m_feed->on("tiles", [this] { m_tiles->data_changed(); });
+    m_tiles->follow([feed = m_feed.get()] { return feed->stats().connected; });
     m_feed->on("catalogue", [this] {
         m_reports->refresh_reference();
         m_tiles->forget_categories();
@@ -331,6 +333,9 @@ Response Service::handle(const Request& request) {
     } catch (...) {
         response = problem_of(Error(ErrorCode::internal, "the server failed to answer this request"));
     }
+    // A write of this node is seen by its own next tile at once, before the feed's
+    // notification comes back (a failed write may have committed too: cheap to check).
+    if (request.method != "GET" && request.method != "HEAD") m_tiles->data_changed();
     if (request.method == "HEAD") response.body.clear();
     if (response.status == 429) {
         const auto j = nlohmann::json::parse(response.body, nullptr, false);

@@ -26,6 +26,7 @@ std::vector<BucketVersion> tile_versions_since(Database& db, std::int64_t since)
 
 /// A report as the map layers need it; lon/lat in EPSG:4490 (≈ WGS84, API.md).
 struct ReportPointRow {
+    std::int64_t id = 0;
     std::string town;
     std::string grid;  // "" when unassigned
     double lon = 0;
@@ -50,10 +51,50 @@ struct GridOutlineRow {
     double label_x = 0;        // ST_PointOnSurface, EPSG:3857
     double label_y = 0;
     double bbox[4]{};          // minx, miny, maxx, maxy in EPSG:3857
+    std::int64_t stamp = 0;    // the row's xmin: differs after any rewrite of the row
 };
 
 /// Current grids, all or those of the given buckets.
 std::vector<GridOutlineRow> current_grid_outlines(Database& db, const std::vector<BucketVersion>* only);
+
+/// A row of report_changes (migration 0004): report `report` of `town` was written.
+struct ReportChange {
+    std::int64_t id = 0;
+    std::string town;  // '*': a TRUNCATE, everything changed
+    std::int64_t report = 0;
+};
+
+/// What changed since a snapshot, read in one REPEATABLE READ transaction so the
+/// versions, the changes and the rows agree with each other. Cost follows the number
+/// of changed reports, never the number of reports in a bucket or in all.
+struct TileDelta {
+    std::vector<BucketVersion> buckets;   // version > since_version
+    std::vector<ReportChange> changes;    // id > since_change, in id order
+    std::vector<ReportPointRow> points;   // current rows of the changed reports (deleted ones absent)
+    std::vector<GridOutlineRow> outlines; // grids of changed buckets rewritten since the caller read them
+    std::vector<std::pair<std::string, std::string>> retired;  // (town, grid): no current version any more
+    bool too_many = false;                // more than max_reports changed: nothing fetched, reload all
+};
+
+/// `skip`: change ids already applied (read again inside the late-commit window; their
+/// reports are not fetched again unless another change names them). `grid_version`: the
+/// row stamp (GridOutlineRow::stamp) of the grid outline the caller holds (0: none).
+TileDelta load_tile_delta(Database& db, std::int64_t since_version, std::int64_t since_change,
+                          const std::function<bool(std::int64_t)>& skip,
+                          const std::function<std::int64_t(const std::string&, const std::string&)>& grid_stamp,
+                          std::size_t max_reports);
+
+/// A whole load in one REPEATABLE READ transaction: every bucket version, the newest
+/// report_changes id, every report point and every current grid outline.
+struct TileFullLoad {
+    std::vector<BucketVersion> buckets;
+    std::int64_t change_mark = 0;
+    std::vector<std::int64_t> recent_changes;  // ids in (change_mark - window, change_mark], ascending
+    std::vector<GridOutlineRow> outlines;
+};
+/// `begin` runs before each attempt (a lost connection is retried): drop what `point` kept.
+TileFullLoad load_all_tile_data(Database& db, std::int64_t window, const std::function<void()>& begin,
+                                const std::function<void(const ReportPointRow&)>& point);
 
 /// Contiguity of STATS.md "Spatial weights".
 enum class Contiguity { queen, rook };

@@ -10,8 +10,12 @@ namespace wangge::tiles {
 
 namespace {
 
-// Above this many changed buckets a full reload is cheaper than one query per change.
-constexpr std::size_t k_incremental_limit = 64;
+// Sequence values are taken when a statement runs, not when it commits: a transaction
+// may commit a value below one already seen. Every check reads this far back again and
+// skips what it has applied, so such a late commit is not missed.
+constexpr std::int64_t k_late_commit_window = 1024;
+// More changed reports than this at once (a bulk load): one full read is cheaper.
+constexpr std::size_t k_full_reload_reports = 200000;
 
 std::uint8_t platform_index(std::string_view code) {
     for (std::size_t i = 0; i < k_platforms.size(); ++i)
@@ -48,35 +52,30 @@ std::shared_ptr<const Bucket> finish(const BucketKey& key, BucketDraft&& d) {
     return b;
 }
 
-// Loads the given buckets (all when `only` is null) into drafts.
-std::map<BucketKey, BucketDraft> load(data::Database& db, const std::vector<data::BucketVersion>* only,
-                                      std::vector<std::string>& categories) {
-    std::map<BucketKey, BucketDraft> drafts;
-    if (only != nullptr)
-        for (const auto& v : *only) drafts[{v.town, v.grid}];
-    data::for_each_report_point(db, only, [&](const data::ReportPointRow& r) {
-        ReportPoint p;
-        p.x = lon_to_x(r.lon);
-        p.y = lat_to_y(r.lat);
-        p.reported_at = r.reported_at;
-        p.due_at = r.due_at.value_or(k_no_due);
-        p.category = category_index(categories, r.category);
-        p.platform = platform_index(r.platform);
-        p.status = static_cast<std::uint8_t>(parse_status(r.status).value_or(Status::reported));
-        drafts[{r.town, r.grid}].points.push_back(p);
-    });
-    for (auto& g : data::current_grid_outlines(db, only)) {
-        auto shape = std::make_shared<GridShape>();
-        shape->town = g.town;
-        shape->id = g.id;
-        shape->name = g.name;
-        shape->wkb = std::move(g.wkb_3857);
-        shape->label_x = g.label_x;
-        shape->label_y = g.label_y;
-        shape->bbox = {g.bbox[0], g.bbox[1], g.bbox[2], g.bbox[3]};
-        drafts[{g.town, g.id}].grid = std::move(shape);
-    }
-    return drafts;
+ReportPoint to_point(const data::ReportPointRow& r, std::vector<std::string>& categories) {
+    ReportPoint p;
+    p.id = r.id;
+    p.x = lon_to_x(r.lon);
+    p.y = lat_to_y(r.lat);
+    p.reported_at = r.reported_at;
+    p.due_at = r.due_at.value_or(k_no_due);
+    p.category = category_index(categories, r.category);
+    p.platform = platform_index(r.platform);
+    p.status = static_cast<std::uint8_t>(parse_status(r.status).value_or(Status::reported));
+    return p;
+}
+
+std::shared_ptr<const GridShape> to_shape(data::GridOutlineRow&& g) {
+    auto shape = std::make_shared<GridShape>();
+    shape->town = std::move(g.town);
+    shape->id = std::move(g.id);
+    shape->name = std::move(g.name);
+    shape->stamp = g.stamp;
+    shape->wkb = std::move(g.wkb_3857);
+    shape->label_x = g.label_x;
+    shape->label_y = g.label_y;
+    shape->bbox = {g.bbox[0], g.bbox[1], g.bbox[2], g.bbox[3]};
+    return shape;
 }
 
 }  // namespace
@@ -122,8 +121,14 @@ CompiledFilter Snapshot::compile(const ReportFilter& filter) const {
 std::shared_ptr<const Snapshot> SnapshotStore::current() {
     // Single flight: a request needs a check that began after it arrived (so it sees
     // every commit before it). Requests that arrive while a check runs share the next
-    // one, so a burst of N requests costs two queries, not N.
+    // one, so a burst of N requests costs two queries, not N. Followed by a change feed,
+    // a request that arrives when no change was announced since the last check began
+    // needs none at all.
     std::unique_lock lock(m_mutex);
+    if (m_current && m_signals_applied == m_signals && m_listening && m_listening()) {
+        ++m_stats.skipped_checks;
+        return m_current;
+    }
     const std::uint64_t needed = m_started + 1;
     while (m_finished < needed) {
         if (m_running) {
@@ -132,6 +137,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::current() {
         }
         m_running = true;
         const std::uint64_t id = ++m_started;
+        const std::uint64_t signals = m_signals;
         const auto base = m_current;
         lock.unlock();
         std::shared_ptr<const Snapshot> next;
@@ -144,7 +150,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::current() {
         lock.lock();
         m_running = false;
         m_finished = id;
-        if (next) m_current = std::move(next), m_last_ok = id;
+        if (next) m_current = std::move(next), m_last_ok = id, m_signals_applied = std::max(m_signals_applied, signals);
         else m_last_error = error;
         m_cv.notify_all();
     }
@@ -152,33 +158,118 @@ std::shared_ptr<const Snapshot> SnapshotStore::current() {
     return m_current;
 }
 
+void SnapshotStore::data_changed() noexcept {
+    std::lock_guard lock(m_mutex);
+    ++m_signals;
+}
+
+void SnapshotStore::follow(std::function<bool()> listening) {
+    std::lock_guard lock(m_mutex);
+    m_listening = std::move(listening);
+}
+
+SnapshotStore::Stats SnapshotStore::stats() const {
+    std::lock_guard lock(m_mutex);
+    return m_stats;
+}
+
+std::shared_ptr<const Snapshot> SnapshotStore::full_load() {
+    auto next = std::make_shared<Snapshot>();
+    std::map<BucketKey, BucketDraft> drafts;
+    auto all = data::load_all_tile_data(
+        m_db, k_late_commit_window, [&] { drafts.clear(), next->categories.clear(); },
+        [&](const data::ReportPointRow& r) { drafts[{r.town, r.grid}].points.push_back(to_point(r, next->categories)); });
+    for (auto& g : all.outlines) {
+        BucketKey key{g.town, g.id};
+        drafts[key].grid = to_shape(std::move(g));
+    }
+    for (const auto& v : all.buckets) {
+        next->version = std::max(next->version, v.version);
+        if (auto it = drafts.find({v.town, v.grid}); it != drafts.end()) it->second.version = v.version;
+    }
+    for (auto& [key, draft] : drafts) next->buckets.emplace(key, finish(key, std::move(draft)));
+    m_change_mark = all.change_mark;
+    m_recent_changes = std::move(all.recent_changes);  // in the snapshot already
+    std::lock_guard lock(m_mutex);
+    ++m_stats.full_loads;
+    return next;
+}
+
 std::shared_ptr<const Snapshot> SnapshotStore::refresh(const std::shared_ptr<const Snapshot>& base) {
-    // Versions are read before the rows: a write landing in between is loaded now and
-    // its stamp seen again next time (reloaded twice, never missed).
-    auto changes = data::tile_versions_since(m_db, base ? base->version : 0);
-    if (base && changes.empty()) return base;
+    if (!base) return full_load();
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_stats.checks;
+    }
+    auto applied = [&](std::int64_t id) {
+        return id <= m_change_mark && std::binary_search(m_recent_changes.begin(), m_recent_changes.end(), id);
+    };
+    auto delta = data::load_tile_delta(m_db, std::max<std::int64_t>(0, base->version - k_late_commit_window),
+                                       std::max<std::int64_t>(0, m_change_mark - k_late_commit_window), applied,
+                                       [&](const std::string& town, const std::string& grid) {
+                                           auto it = base->buckets.find({town, grid});
+                                           return it != base->buckets.end() && it->second->grid ? it->second->grid->stamp : std::int64_t{0};
+                                       },
+                                       k_full_reload_reports);
+    if (delta.too_many) return full_load();
+    for (const auto& ch : delta.changes)
+        if (ch.town == "*") return full_load();  // a TRUNCATE
+
+    std::map<BucketKey, std::int64_t> bumped;  // buckets whose version is not the one we hold
+    for (const auto& b : delta.buckets) {
+        auto it = base->buckets.find({b.town, b.grid});
+        if (it == base->buckets.end() || it->second->version != b.version) bumped[{b.town, b.grid}] = b.version;
+    }
+    if (bumped.empty() && delta.changes.empty()) return base;
 
     auto next = std::make_shared<Snapshot>();
-    next->version = base ? base->version : 0;
-    for (const auto& c : changes) next->version = std::max(next->version, c.version);
-    next->categories = base ? base->categories : std::vector<std::string>{};
+    next->version = base->version;
+    for (const auto& [key, v] : bumped) next->version = std::max(next->version, v);
+    next->categories = base->categories;
+    next->buckets = base->buckets;
 
-    if (!base || changes.size() > k_incremental_limit) {
-        auto all = base ? data::tile_versions_since(m_db, 0) : changes;
-        for (const auto& c : all) next->version = std::max(next->version, c.version);
-        auto drafts = load(m_db, nullptr, next->categories);
-        for (const auto& v : all)
-            if (auto it = drafts.find({v.town, v.grid}); it != drafts.end()) it->second.version = v.version;
-        for (auto& [key, draft] : drafts) next->buckets.emplace(key, finish(key, std::move(draft)));
-    } else {
-        next->buckets = base->buckets;
-        auto drafts = load(m_db, &changes, next->categories);
-        for (const auto& v : changes) drafts[{v.town, v.grid}].version = v.version;
-        for (auto& [key, draft] : drafts) {
-            if (draft.points.empty() && !draft.grid) next->buckets.erase(key);
-            else next->buckets[key] = finish(key, std::move(draft));
-        }
+    // The changed reports leave every bucket we rebuild and come back where they are now.
+    std::map<std::string, std::vector<std::int64_t>> changed_ids;
+    for (const auto& ch : delta.changes) changed_ids[ch.town].push_back(ch.report);
+    for (auto& [town, ids] : changed_ids) {
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
+    std::map<BucketKey, BucketDraft> drafts;
+    for (const auto& [key, v] : bumped) drafts[key];
+    for (const auto& r : delta.points) drafts[{r.town, r.grid}];
+    for (auto& [key, draft] : drafts) {
+        auto old = base->buckets.find(key);
+        const auto bump = bumped.find(key);
+        // A bucket whose reports changed without a version we could read (its stamp fell
+        // behind the window) still gets a value it never had, so its ETags change.
+        draft.version = bump != bumped.end() ? bump->second : next->version + 1;
+        if (old == base->buckets.end()) continue;
+        const auto ids = changed_ids.find(key.first);
+        for (const auto& p : old->second->points)
+            if (ids == changed_ids.end() || !std::binary_search(ids->second.begin(), ids->second.end(), p.id))
+                draft.points.push_back(p);
+        draft.grid = old->second->grid;  // unless redrawn or retired (below)
+    }
+    for (const auto& [key, draft] : drafts) next->version = std::max(next->version, draft.version);
+    for (const auto& r : delta.points) drafts[{r.town, r.grid}].points.push_back(to_point(r, next->categories));
+    for (const auto& key : delta.retired) drafts[key].grid.reset();
+    for (auto& g : delta.outlines) {
+        BucketKey key{g.town, g.id};
+        drafts[key].grid = to_shape(std::move(g));
+    }
+    // Emptied buckets stay (with nothing in them): their versions keep matching.
+    for (auto& [key, draft] : drafts) next->buckets[key] = finish(key, std::move(draft));
+
+    for (const auto& ch : delta.changes) {
+        m_change_mark = std::max(m_change_mark, ch.id);
+        m_recent_changes.push_back(ch.id);
+    }
+    std::sort(m_recent_changes.begin(), m_recent_changes.end());
+    m_recent_changes.erase(m_recent_changes.begin(),
+                           std::lower_bound(m_recent_changes.begin(), m_recent_changes.end(), m_change_mark - k_late_commit_window));
+    std::lock_guard lock(m_mutex);
+    m_stats.reports_reloaded += delta.points.size();
     return next;
 }
 

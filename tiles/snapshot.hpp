@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@ namespace wangge::tiles {
 inline constexpr std::int64_t k_no_due = std::numeric_limits<std::int64_t>::max();
 
 struct ReportPoint {
+    std::int64_t id = 0;              // report id (with the bucket's town: the key)
     double x = 0, y = 0;              // EPSG:3857
     std::int64_t reported_at = 0;     // Unix seconds
     std::int64_t due_at = k_no_due;   // Unix seconds
@@ -39,6 +41,7 @@ struct ReportPoint {
 
 struct GridShape {
     std::string town, id, name;
+    std::int64_t stamp = 0;           // data::GridOutlineRow::stamp of this outline
     std::string wkb;                  // EPSG:3857
     double label_x = 0, label_y = 0;
     Box bbox;
@@ -99,15 +102,32 @@ class SnapshotStore {
 public:
     explicit SnapshotStore(data::Database& db) : m_db(db) {}
 
-    /// The data as of now: checks the versions (one query) and reloads what changed.
+    /// The data as of now. Unfollowed: checks the versions (one query) on every call.
+    /// Followed (follow() with a feed that is listening): only when data_changed() was
+    /// called since the last check began, so a request after an unchanged period costs no
+    /// database round trip.
+    /// Either way only the changed reports are read: cost follows the writes, not the data.
     /// @throws Error(database_unavailable) and Error(internal) from the data layer
     std::shared_ptr<const Snapshot> current();
 
+    /// Something may have changed (the change feed heard a write, or this node made one).
+    void data_changed() noexcept;
+    /// `listening` is true while a change feed calls data_changed() for every committed
+    /// write (and once for everything after it reconnects); while it is false (the feed
+    /// lost its connection) every call checks again. Set before the first current().
+    void follow(std::function<bool()> listening);
+
+    struct Stats {
+        std::uint64_t checks = 0, full_loads = 0, reports_reloaded = 0, skipped_checks = 0;
+    };
+    Stats stats() const;
+
 private:
     std::shared_ptr<const Snapshot> refresh(const std::shared_ptr<const Snapshot>& base);
+    std::shared_ptr<const Snapshot> full_load();
 
     data::Database& m_db;
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_running = false;
     std::uint64_t m_started = 0;    // checks begun
@@ -115,6 +135,14 @@ private:
     std::uint64_t m_last_ok = 0;    // id of the last check that succeeded
     std::exception_ptr m_last_error;
     std::shared_ptr<const Snapshot> m_current;
+    std::function<bool()> m_listening;
+    std::uint64_t m_signals = 0;          // data_changed() calls
+    std::uint64_t m_signals_applied = 0;  // signals seen before the last successful check began
+    Stats m_stats;
+    // Refresh-thread state (one refresh at a time): the newest report_changes id applied
+    // and the ids applied inside the late-commit window below it.
+    std::int64_t m_change_mark = 0;
+    std::vector<std::int64_t> m_recent_changes;  // sorted
 };
 
 }  // namespace wangge::tiles

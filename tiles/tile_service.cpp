@@ -358,6 +358,10 @@ bool TileService::is_category(const std::string& code) {
 
 void TileService::warm_up() { m_state->snapshots.current(); }
 
+void TileService::data_changed() noexcept { m_state->snapshots.data_changed(); }
+
+void TileService::follow(std::function<bool()> listening) { m_state->snapshots.follow(std::move(listening)); }
+
 void TileService::forget_categories() {
     auto& st = *m_state;
     std::lock_guard lock(st.category_mutex);

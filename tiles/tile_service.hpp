@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,10 @@ public:
     /// Drops the cached catalogue (the change feed heard it change): a removed category
     /// is unknown from the next request on.
     void forget_categories();
+    /// Data may have changed (a write on this node, or the change feed's 'tiles' topic).
+    void data_changed() noexcept;
+    /// See SnapshotStore::follow: with a listening feed, unchanged data costs no query.
+    void follow(std::function<bool()> listening);
     /// Loads the snapshot of the reports and grids now (the first tile would otherwise).
     void warm_up();
 

@@ -374,3 +374,64 @@ TEST_F(TilesApi, HotspotTilesColourGridsByGiStarBin) {
     EXPECT_GT(significant, 20) << "the demo data has clusters, so some grid is in a Gi* bin";
     EXPECT_GT(count_near(image, {102, 102, 102, 255}, 6, 150), 50) << "grid outlines";
 }
+
+// The snapshot follows writes report by report (tiles/snapshot.cpp refresh): after
+// inserts, a move to another grid, a delete and a redrawn outline, every tile of a
+// long-running service is byte for byte the tile of a service that loaded everything
+// afresh.
+TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
+    const auto [lon, lat] = lonlat("SELECT ST_X(p) || ',' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                   "WHERE id = 'bailongqiao-040' AND valid_to IS NULL) g");
+    const auto [lon2, lat2] = lonlat("SELECT ST_X(p) || ',' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                     "WHERE id = 'bailongqiao-041' AND valid_to IS NULL) g");
+    std::vector<TileXY> tiles;
+    for (int z : {13, 14, 15}) tiles.push_back(tile_at(lon, lat, z)), tiles.push_back(tile_at(lon2, lat2, z));
+    const std::map<std::string, std::string> heat{{"max", "0.01"}};
+    for (const auto& tile : tiles) get(tile.path("reports")), get(tile.path("grids"));  // loaded before the writes
+
+    auto point = [](double x, double y) {
+        std::ostringstream s;
+        s.precision(12);
+        s << "ST_SetSRID(ST_MakePoint(" << x << ',' << y << "), 4490)";
+        return s.str();
+    };
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(t.scalar(
+            "INSERT INTO reports (town, client_id, category, platform, source, geom, input_lon, input_lat, grid, grid_version, "
+            "assign_method, status, reported_at) VALUES ('bailongqiao', 'tiles-fresh-" + std::to_string(i) +
+            "', 'shehui_zhian', 'zongzhi', 'app', " + point(lon + i * 1e-5, lat) + ", 0, 0, 'bailongqiao-040', 1, 'contains', "
+            "'reported', now()) RETURNING id"));
+        get(tiles[0].path("reports"));  // a check between the writes
+    }
+    t.scalar("UPDATE reports SET grid = 'bailongqiao-041', geom = " + point(lon2, lat2) +
+             " WHERE town = 'bailongqiao' AND id = " + ids[1] + " RETURNING id");
+    get(tiles[1].path("reports"));
+    t.scalar("UPDATE reports SET status = 'closed' WHERE town = 'bailongqiao' AND id = " + ids[2] + " RETURNING id");
+    t.scalar("DELETE FROM reports WHERE town = 'bailongqiao' AND id = " + ids[3] + " RETURNING id");
+    const auto outline = t.scalar("SELECT ST_AsHEXEWKB(geom) FROM grids WHERE id = 'bailongqiao-041' AND valid_to IS NULL");
+    t.scalar("UPDATE grids SET geom = ST_Buffer(geom, -0.0003) WHERE id = 'bailongqiao-041' AND valid_to IS NULL RETURNING id");
+
+    api::Service fresh{t.db(), [] {
+                           api::ServiceOptions o;
+                           o.render_threads = 1;
+                           return o;
+                       }()};
+    for (const auto& tile : tiles)
+        for (const char* layer : {"reports", "grids", "heatmap"}) {
+            const auto q = std::string(layer) == "heatmap" ? heat : std::map<std::string, std::string>{};
+            const auto mine = get(tile.path(layer), q);
+            api::Request r;
+            r.method = "GET";
+            r.path = tile.path(layer);
+            r.query = q;
+            r.headers["authorization"] = "Bearer " + admin;
+            const auto theirs = fresh.handle(r);
+            ASSERT_EQ(mine.status, 200) << mine.body;
+            ASSERT_EQ(theirs.status, 200) << theirs.body;
+            EXPECT_EQ(header(mine, "ETag"), header(theirs, "ETag")) << layer << ' ' << tile.path(layer);
+            EXPECT_TRUE(mine.body == theirs.body) << layer << ' ' << tile.path(layer);
+        }
+    t.scalar("DELETE FROM reports WHERE client_id LIKE 'tiles-fresh-%' RETURNING 1");
+    t.scalar("UPDATE grids SET geom = '" + outline + "'::geometry WHERE id = 'bailongqiao-041' AND valid_to IS NULL RETURNING id");
+}
