@@ -36,7 +36,8 @@ constexpr int k_grid_total = 63000;
 constexpr int k_min_towns = 10, k_max_towns = 20;
 constexpr int k_min_grids = 10;
 // Every other county seed keeps this much farther from each pilot vertex than the
-// 婺城区 seed is, so the pilots sit inside its Voronoi cell with half of it to spare.
+// 婺城区 seed is, so the pilots lie inside its Voronoi cell, at least half that from its
+// edge: 婺城区 then surrounds them instead of being cut by a neighbour between them.
 constexpr double k_pilot_clearance_m = 4000;
 
 double round_to(double v, double step) { return std::round(v / step) * step; }
@@ -133,12 +134,14 @@ struct Noise {
 };
 
 // The hand-drawn outline, densified and pushed in and out along its normals: gently on
-// the land borders, raggedly on the coast. A large displacement can fold the ring where
-// the coast is narrow (the head of Hangzhou Bay), so it shrinks until the ring is valid.
+// the land borders, raggedly on the coast. The drawn points stay put (the push fades out
+// over 4 km around each), since pushing both edges of a sharp cape folds it; a push that
+// still folds the ring somewhere narrow shrinks until the ring is valid.
 geo::GeomPtr province_outline(const geo::Geos& geos, const Book& book, Rng& rng) {
     struct Vertex {
         XY at;
         double s;
+        double to_corner;  // along the segment, to its nearer drawn point
         bool coast;
     };
     std::vector<Vertex> ring;
@@ -150,7 +153,8 @@ geo::GeomPtr province_outline(const geo::Geos& geos, const Book& book, Rng& rng)
         const int steps = std::max(1, static_cast<int>(std::ceil(len / (book.coast[i] ? 500.0 : 1200.0))));
         for (int k = 0; k < steps; ++k) {
             const double t = static_cast<double>(k) / steps;
-            ring.push_back({{a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)}, s + t * len, book.coast[i]});
+            ring.push_back({{a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)}, s + t * len, std::min(t, 1 - t) * len,
+                            book.coast[i]});
         }
         s += len;
     }
@@ -173,14 +177,14 @@ geo::GeomPtr province_outline(const geo::Geos& geos, const Book& book, Rng& rng)
     const Noise land(rng, {2500, 1200, 500, 200}, {60e3, 25e3, 10e3, 5e3});
     const Noise coast(rng, {2500, 1600, 900, 450, 200}, {45e3, 18e3, 8e3, 4e3, 3e3});
 
-    for (double scale = 1.0;; scale *= 0.5) {
+    for (double scale = 1.0;; scale *= 0.7) {
         if (scale < 0.1) scale = 0;
         std::vector<XY> shell;
         for (std::size_t i = 0; i < m; ++i) {
             const XY prev = ring[(i + m - 1) % m].at, next = ring[(i + 1) % m].at;
             const double dx = next.x - prev.x, dy = next.y - prev.y, len = std::hypot(dx, dy);
             const double w = std::min(1.0, to_land[i] / 15e3);
-            const double d = scale * (land(ring[i].s) + w * coast(ring[i].s));
+            const double d = scale * std::min(1.0, ring[i].to_corner / 4e3) * (land(ring[i].s) + w * coast(ring[i].s));
             shell.push_back(rounded({ring[i].at.x + d * dy / len, ring[i].at.y - d * dx / len}));
         }
         auto outline = geos.polygon(shell);
@@ -198,19 +202,22 @@ XY random_inside(const geo::Geos& geos, const GEOSPreparedGeometry* area, const 
     throw Error(ErrorCode::internal, "demo: no point found inside an area");
 }
 
-// Mitchell's best-candidate sampling, denser where `density` is higher: seeds spaced
-// about 1/sqrt(density) apart, so Voronoi cells are smaller there.
+// Mitchell's best-candidate sampling, denser where `density` is higher: candidates drawn
+// in proportion to it and scored by their distance to the nearest seed times its square
+// root, so seeds come about 1/sqrt(density) apart and Voronoi cells are smaller there.
+// Uniform candidates alone would seldom fall in a small dense core, leaving it sparse.
 std::vector<XY> best_candidates(const geo::Geos& geos, const GEOSGeometry* area, std::vector<XY> seeds, int n,
-                                const std::function<double(XY)>& density, const std::function<bool(XY)>& accept,
-                                Rng& rng) {
+                                const std::function<double(XY)>& density, double density_max,
+                                const std::function<bool(XY)>& accept, Rng& rng) {
     auto prepared = geos.prepare(area);
     const Box box = bounds(geos, area);
-    if (seeds.empty()) seeds.push_back(random_inside(geos, prepared.get(), box, rng, accept));
+    auto likely = [&](XY p) { return rng.uniform() * density_max < density(p) && accept(p); };
+    if (seeds.empty()) seeds.push_back(random_inside(geos, prepared.get(), box, rng, likely));
     while (static_cast<int>(seeds.size()) < n) {
         XY best{};
         double best_score = -1;
         for (int k = 0; k < 24; ++k) {
-            const XY c = random_inside(geos, prepared.get(), box, rng, accept);
+            const XY c = random_inside(geos, prepared.get(), box, rng, likely);
             double nearest = 1e300;
             for (const auto& s : seeds) nearest = std::min(nearest, dist(c, s));
             const double score = nearest * std::sqrt(density(c));
@@ -251,7 +258,7 @@ std::vector<int> apportion(const std::vector<double>& weights, int total, int lo
     const std::size_t n = weights.size();
     if (static_cast<long>(lo) * static_cast<long>(n) > total || static_cast<long>(hi) * static_cast<long>(n) < total)
         throw Error(ErrorCode::internal, "demo: cannot apportion the total within the bounds");
-    auto share = [&](double k, std::size_t i) { return std::clamp(k * weights[i], double(lo), double(hi)); };
+    auto share = [&](double k, std::size_t i) { return std::clamp(k * weights[i], static_cast<double>(lo), static_cast<double>(hi)); };
     auto sum = [&](double k) {
         double s = 0;
         for (std::size_t i = 0; i < n; ++i) s += share(k, i);
@@ -277,35 +284,38 @@ std::vector<int> apportion(const std::vector<double>& weights, int total, int lo
     return out;
 }
 
-// Gives each county name a seed: the assignment that keeps names near their real seats
-// (least total squared distance), greedy first, then pairwise swaps while any helps.
-std::vector<std::size_t> match_names(const std::vector<XY>& seeds, const std::vector<XY>& seats) {
+// Gives each seed one of the targets (a target may be listed more than once): the
+// assignment of least total squared distance, greedy first, then pairwise swaps while
+// any helps. No swap helping means any two targets' seeds are split by a straight line,
+// so a city's seeds form a compact group and its counties a block, not a scatter.
+std::vector<std::size_t> assign(const std::vector<XY>& seeds, const std::vector<XY>& targets) {
     const std::size_t n = seeds.size();
-    auto cost = [&](std::size_t seed, std::size_t name) {
-        const double dx = seeds[seed].x - seats[name].x, dy = seeds[seed].y - seats[name].y;
+    if (targets.size() != n) throw Error(ErrorCode::internal, "demo: as many targets as seeds needed");
+    auto cost = [&](std::size_t seed, std::size_t target) {
+        const double dx = seeds[seed].x - targets[target].x, dy = seeds[seed].y - targets[target].y;
         return dx * dx + dy * dy;
     };
     std::vector<std::tuple<double, std::size_t, std::size_t>> pairs;
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t k = 0; k < n; ++k) pairs.push_back({cost(i, k), i, k});
     std::sort(pairs.begin(), pairs.end());
-    std::vector<std::size_t> name_of(n, n);
+    std::vector<std::size_t> target_of(n, n);
     std::vector<bool> used(n, false);
     for (const auto& [c, i, k] : pairs)
-        if (name_of[i] == n && !used[k]) {
-            name_of[i] = k;
+        if (target_of[i] == n && !used[k]) {
+            target_of[i] = k;
             used[k] = true;
         }
     for (bool improved = true; improved;) {
         improved = false;
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = i + 1; j < n; ++j)
-                if (cost(i, name_of[j]) + cost(j, name_of[i]) < cost(i, name_of[i]) + cost(j, name_of[j]) - 1e-6) {
-                    std::swap(name_of[i], name_of[j]);
+                if (cost(i, target_of[j]) + cost(j, target_of[i]) < cost(i, target_of[i]) + cost(j, target_of[j]) - 1e-6) {
+                    std::swap(target_of[i], target_of[j]);
                     improved = true;
                 }
     }
-    return name_of;
+    return target_of;
 }
 
 // The largest polygon of a Polygon, MultiPolygon or collection.
@@ -331,26 +341,70 @@ struct TownSeed {
     std::string kind;
 };
 
-// Kinds by distance from the county seat: the nearest towns are the seat's subdistricts
-// (many in a district, few in a county), the farthest are likelier townships.
-void assign_kinds(std::vector<TownSeed>& towns, XY seat, const std::string& county_kind, Rng& rng) {
-    std::vector<std::size_t> order(towns.size());
+// The county's towns. Well spread seeds cut it into town-sized cells; the few nearest the
+// seat are its built-up core, merged and cut again into the smaller subdistricts (many in
+// a city district, one or two in a county). The farther a town lies from the seat, the
+// likelier it is a township. A density gradient alone cannot do this with 10–20 seeds:
+// best-candidate spacing leaves room for one seed at most in a core that small.
+std::vector<TownSeed> lay_out_towns(const geo::Geos& geos, const GEOSGeometry* area, XY seat, int n,
+                                    const std::string& county_kind, Rng& rng) {
+    const double sub_share = county_kind == "district" ? 0.5 : county_kind == "city" ? 0.3 : 0.25;
+    const double township_base = county_kind == "district" ? 0.15 : county_kind == "city" ? 0.45 : 0.8;
+    const int subdistricts = std::clamp(static_cast<int>(std::lround(sub_share * n)), 1, n - 1);
+    const int core_cells = std::clamp(static_cast<int>(std::lround(subdistricts / 3.5)), 1, subdistricts);
+    auto flat = [](XY) { return 1.0; };
+    auto anywhere = [](XY) { return true; };
+    auto seeds = best_candidates(geos, area, {}, n - subdistricts + core_cells, flat, 1.0, anywhere, rng);
+    relax(geos, area, seeds, 0, anywhere);
+    auto cells = geo::voronoi_partition(geos, area, seeds);
+
+    std::vector<std::size_t> order(cells.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return dist(towns[a].seed, seat) < dist(towns[b].seed, seat); });
-    const double sub_share = county_kind == "district" ? 0.6 : county_kind == "city" ? 0.3 : 0.15;
-    const double township_base = county_kind == "district" ? 0.15 : county_kind == "city" ? 0.45 : 0.8;
-    const int n = static_cast<int>(towns.size());
-    const int subdistricts = std::clamp(static_cast<int>(std::lround(sub_share * n)), 1, n - 1);
-    for (int r = 0; r < n; ++r) {
-        auto& t = towns[order[static_cast<std::size_t>(r)]];
-        if (r < subdistricts) {
-            t.kind = "subdistrict";
-        } else {
-            const double far = static_cast<double>(r - subdistricts + 1) / (n - subdistricts);
-            t.kind = rng.chance(township_base * far) ? "township" : "town";
+              [&](std::size_t a, std::size_t b) { return dist(seeds[a], seat) < dist(seeds[b], seat); });
+    // The core grows by the nearest cell that shares an edge with it: a core in pieces
+    // could not be cut into single-polygon subdistricts.
+    std::vector<bool> in_core(cells.size(), false);
+    auto core = geos.clone(cells[order.front()].get());
+    in_core[order.front()] = true;
+    int taken = 1;
+    for (bool grew = true; grew && taken < core_cells;) {
+        grew = false;
+        for (const auto k : order) {
+            if (in_core[k]) continue;
+            auto merged = geos.unite(core.get(), cells[k].get());
+            if (geos.type_name(merged.get()) != "Polygon") continue;
+            core = std::move(merged);
+            in_core[k] = true;
+            ++taken;
+            grew = true;
+            break;
         }
     }
+
+    std::vector<TownSeed> towns;
+    const int subs = subdistricts - core_cells + taken;
+    if (subs == 1) {
+        towns.push_back({std::move(core), seeds[order.front()], "subdistrict"});
+    } else {
+        const double core_sigma = 0.5 * std::sqrt(geos.area(core.get()) / std::numbers::pi);
+        auto central = [&](XY p) {
+            const double d2 = (p.x - seat.x) * (p.x - seat.x) + (p.y - seat.y) * (p.y - seat.y);
+            return 1.0 + 3.0 * std::exp(-d2 / (2 * core_sigma * core_sigma));
+        };
+        auto sub_seeds = best_candidates(geos, core.get(), {}, subs, central, 4.0, anywhere, rng);
+        relax(geos, core.get(), sub_seeds, 0, anywhere);
+        auto sub_cells = geo::voronoi_partition(geos, core.get(), sub_seeds);
+        for (std::size_t k = 0; k < sub_cells.size(); ++k) towns.push_back({std::move(sub_cells[k]), sub_seeds[k], "subdistrict"});
+    }
+    const int rest = static_cast<int>(cells.size()) - taken;
+    int rank = 0;
+    for (const auto k : order) {
+        if (in_core[k]) continue;
+        const double far = static_cast<double>(++rank) / rest;
+        towns.push_back({std::move(cells[k]), seeds[k], rng.chance(township_base * far) ? "township" : "town"});
+    }
+    return towns;
 }
 
 // A name unique in the county: subdistricts often take a direction from the seat
@@ -358,7 +412,7 @@ void assign_kinds(std::vector<TownSeed>& towns, XY seat, const std::string& coun
 std::string town_base_name(const Book& book, const std::string& kind, std::set<std::string>& used, Rng& rng) {
     for (int tries = 0; tries < 10000; ++tries) {
         std::string base;
-        if (kind == "subdistrict" && rng.chance(0.5)) {
+        if (kind == "subdistrict" && rng.chance(0.3)) {
             base = book.subdistrict[rng.below(book.subdistrict.size())];
         } else {
             const auto& a = book.first[rng.below(book.first.size())];
@@ -382,10 +436,11 @@ std::string zero_pad(int v, int width) {
     return std::string(static_cast<std::size_t>(std::max(0, width - static_cast<int>(s.size()))), '0') + s;
 }
 
-// Grids per km² by kind, as the pilot towns have them (城东街道 3.9, 白龙桥镇 0.83,
-// 蒋堂镇 0.95, 塔石乡 0.41), a little denser in city districts.
+// Grids per km² by kind, in the proportions of the pilot towns (城东街道 3.9, 白龙桥镇
+// 0.83, 蒋堂镇 0.95, 塔石乡 0.41) but townships a little denser: they are as large as
+// towns here, and 10 grids for a township would be too few to show a pattern.
 double grid_density(const std::string& town_kind, const std::string& county_kind) {
-    const double base = town_kind == "subdistrict" ? 3.9 : town_kind == "town" ? 0.9 : 0.41;
+    const double base = town_kind == "subdistrict" ? 3.9 : town_kind == "town" ? 0.9 : 0.5;
     return base * (county_kind == "district" ? 1.3 : county_kind == "city" ? 1.0 : 0.85);
 }
 
@@ -436,6 +491,8 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
         }
         return d;
     };
+    double county_density_max = 1;
+    for (const auto& city : book.cities) county_density_max = std::max(county_density_max, county_density(city.seat));
     auto clear_of_pilots = [&](XY c) {
         for (const auto& p : pilot_vertices)
             if (dist(p, c) - dist(p, pilot_seat) <= k_pilot_clearance_m) return false;
@@ -443,7 +500,7 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
     };
     Rng county_rng = root.fork(2);
     auto county_seeds = best_candidates(geos, province.get(), {pilot_seat}, static_cast<int>(book.counties.size()),
-                                        county_density, clear_of_pilots, county_rng);
+                                        county_density, county_density_max, clear_of_pilots, county_rng);
     relax(geos, province.get(), county_seeds, 1, clear_of_pilots);
     auto county_cells = geo::voronoi_partition(geos, province.get(), county_seeds);
 
@@ -456,11 +513,34 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
             others.push_back(k);
     }
     if (pilot_entry == book.counties.size()) throw Error(ErrorCode::internal, "province.json lacks county " + pilot_county);
-    std::vector<XY> other_seats, other_seeds(county_seeds.begin() + 1, county_seeds.end());
-    for (auto k : others) other_seats.push_back(book.counties[k].seat);
-    const auto name_of = match_names(other_seeds, other_seats);
-    std::vector<std::size_t> entry_of_seed{pilot_entry};
-    for (auto k : name_of) entry_of_seed.push_back(others[k]);
+    // Names where a reader expects them: seeds go to the prefecture cities first, as
+    // many as each has counties, then within a city to the county seats.
+    std::vector<XY> other_seeds(county_seeds.begin() + 1, county_seeds.end()), city_targets;
+    std::vector<std::size_t> city_of_target;
+    for (auto k : others)
+        for (std::size_t c = 0; c < book.cities.size(); ++c)
+            if (book.counties[k].city == book.cities[c].name) {
+                city_targets.push_back(book.cities[c].seat);
+                city_of_target.push_back(c);
+            }
+    const auto city_choice = assign(other_seeds, city_targets);
+    std::vector<std::size_t> entry_of_seed(county_seeds.size(), pilot_entry);
+    for (std::size_t c = 0; c < book.cities.size(); ++c) {
+        std::vector<std::size_t> seed_ids, entries;
+        std::vector<XY> seeds_here, seats;
+        for (std::size_t i = 0; i < other_seeds.size(); ++i)
+            if (city_of_target[city_choice[i]] == c) {
+                seed_ids.push_back(i + 1);
+                seeds_here.push_back(other_seeds[i]);
+            }
+        for (auto k : others)
+            if (book.counties[k].city == book.cities[c].name) {
+                entries.push_back(k);
+                seats.push_back(book.counties[k].seat);
+            }
+        const auto choice = assign(seeds_here, seats);
+        for (std::size_t i = 0; i < seed_ids.size(); ++i) entry_of_seed[seed_ids[i]] = entries[choice[i]];
+    }
 
     auto prepared_pilots = geos.prepare(pilots.get());
     struct CountyWork {
@@ -506,23 +586,7 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
         const int n = town_counts[i] - (has_pilots ? static_cast<int>(pilot_outlines.size()) : 0);
         if (n < 2) throw Error(ErrorCode::internal, "demo: too few towns for county " + entry.code);
 
-        // Towns crowd around the county seat, tightly in a county town, looser in a city
-        // district where the built-up area spreads.
-        const double radius = std::sqrt(w.area_km2 * 1e6 / std::numbers::pi);
-        const double peak = entry.kind == "district" ? 4.0 : 6.0;
-        const double sigma = (entry.kind == "district" ? 0.45 : entry.kind == "city" ? 0.3 : 0.22) * radius;
-        auto density = [&](XY p) {
-            const double d2 = (p.x - w.seat.x) * (p.x - w.seat.x) + (p.y - w.seat.y) * (p.y - w.seat.y);
-            return 1.0 + peak * std::exp(-d2 / (2 * sigma * sigma));
-        };
-        auto anywhere = [](XY) { return true; };
-        auto seeds = best_candidates(geos, w.free.get(), {}, n, density, anywhere, rng);
-        relax(geos, w.free.get(), seeds, 0, anywhere);
-        auto cells = geo::voronoi_partition(geos, w.free.get(), seeds);
-
-        std::vector<TownSeed> towns;
-        for (std::size_t k = 0; k < cells.size(); ++k) towns.push_back({std::move(cells[k]), seeds[k], ""});
-        assign_kinds(towns, w.seat, entry.kind, rng);
+        auto towns = lay_out_towns(geos, w.free.get(), w.seat, n, entry.kind, rng);
 
         std::set<std::string> used;
         if (has_pilots) used = reserved_names;
@@ -545,7 +609,7 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
             auto prepared = geos.prepare(t.cell.get());
             town.seat = t.seed;
             if (!geos.prepared_contains(prepared.get(), geos.point(t.seed).get()))
-                town.seat = random_inside(geos, prepared.get(), bounds(geos, t.cell.get()), rng, anywhere);
+                town.seat = random_inside(geos, prepared.get(), bounds(geos, t.cell.get()), rng, [](XY) { return true; });
             prepared.reset();
             town.density_peak = grid_density_peak(t.kind);
             const double weight = geos.area(t.cell.get()) / 1e6 * grid_density(t.kind, entry.kind) *
