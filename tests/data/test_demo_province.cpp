@@ -218,6 +218,17 @@ TEST_F(ProvincePlan, IsDeterministicForASeed) {
     EXPECT_TRUE(data::demo::check_province(geos, other, w->outlines).empty());
 }
 
+// The outline's noise, the seeds and the merges of detached pieces all change with the
+// seed: a few more seeds must plan cleanly too (each ~0.3 s).
+TEST_F(ProvincePlan, PlansCleanlyForOtherSeeds) {
+    for (std::uint64_t seed : {1u, 2u, 3u, 42u}) {
+        const auto other = data::demo::plan_province(geos, seed, w->outlines);
+        const auto problems = data::demo::check_province(geos, other, w->outlines);
+        EXPECT_TRUE(problems.empty()) << "seed " << seed << ": " << problems.front();
+        EXPECT_EQ(other.counties.size(), 90u);
+    }
+}
+
 TEST_F(ProvincePlan, ChecksNoticeABrokenPlan) {
     // Lay one town over its neighbour and give another a taken code, then put both back.
     auto& moved = plan.towns[2];
