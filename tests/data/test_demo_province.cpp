@@ -37,7 +37,8 @@ protected:
     static void SetUpTestSuite() {
         w = std::make_unique<World>();
         const auto names = data::demo::NameBook::read(data::data_dir() / "demo" / "names.json");
-        w->pilots = data::demo::build_towns(w->geos, names, k_seed);
+        w->pilots = data::demo::build_towns(w->geos, names, data::demo::read_pilots(data::data_dir() / "demo" / "pilots.json").towns,
+                                            k_seed);
         for (const auto& t : w->pilots) {
             w->outlines.push_back(t.metric.get());
             w->outline_wkb.push_back(w->geos.to_ewkb_hex(t.metric.get(), 4549));
@@ -149,7 +150,7 @@ TEST_F(ProvincePlan, KeepsThePilotsUnchangedInsideWucheng) {
     auto prepared = geos.prepare(wucheng->metric.get());
     for (std::size_t i = 0; i < w->outlines.size(); ++i) {
         EXPECT_EQ(geos.to_ewkb_hex(w->outlines[i], 4549), w->outline_wkb[i]);
-        EXPECT_TRUE(geos.prepared_covers(prepared.get(), w->outlines[i])) << w->pilots[i].info->name;
+        EXPECT_TRUE(geos.prepared_covers(prepared.get(), w->outlines[i])) << w->pilots[i].spec.name;
     }
     std::set<std::string> pilot_names, pilot_codes;
     for (const auto& t : k_towns) {
