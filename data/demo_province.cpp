@@ -1,6 +1,5 @@
 #include "data/demo_province.hpp"
 
-#include "core/domain.hpp"
 #include "core/embedded.hpp"
 #include "core/error.hpp"
 #include "data/rng.hpp"
@@ -444,6 +443,22 @@ double grid_density(const std::string& town_kind, const std::string& county_kind
     return base * (county_kind == "district" ? 1.3 : county_kind == "city" ? 1.0 : 0.85);
 }
 
+// The pilots' one county (the plan starts from its seed, among them).
+std::string county_of(const std::vector<Town>& pilots) {
+    if (pilots.empty()) throw Error(ErrorCode::internal, "demo: the province needs the pilot towns");
+    for (const auto& t : pilots)
+        if (t.spec.county != pilots.front().spec.county)
+            throw Error(ErrorCode::internal, "demo: the province takes pilot towns of one county, not " +
+                                                 pilots.front().spec.county + " and " + t.spec.county);
+    return pilots.front().spec.county;
+}
+
+std::vector<const GEOSGeometry*> outlines_of(const std::vector<Town>& pilots) {
+    std::vector<const GEOSGeometry*> out;
+    for (const auto& t : pilots) out.push_back(t.metric.get());
+    return out;
+}
+
 // What the pilot layout gives its grid seeds (data/demo_layout.cpp).
 double grid_density_peak(const std::string& town_kind) {
     return town_kind == "subdistrict" ? 1.5 : town_kind == "township" ? 2.5 : 5.0;
@@ -451,13 +466,13 @@ double grid_density_peak(const std::string& town_kind) {
 
 }  // namespace
 
-ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<const GEOSGeometry*>& pilot_outlines) {
-    if (pilot_outlines.empty()) throw Error(ErrorCode::internal, "demo: the province needs the pilot towns");
-    const std::string pilot_county(k_towns.front().admin_code.substr(0, 6));
+ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<Town>& pilot_towns) {
+    const std::string pilot_county = county_of(pilot_towns);
+    const auto pilot_outlines = outlines_of(pilot_towns);
     std::set<std::string> reserved_names, reserved_codes;
-    for (const auto& t : k_towns) {
-        reserved_names.insert(strip_suffix(std::string(t.name)));
-        reserved_codes.insert(std::string(t.admin_code));
+    for (const auto& t : pilot_towns) {
+        reserved_names.insert(strip_suffix(t.spec.name));
+        reserved_codes.insert(t.spec.admin_code);
     }
 
     Rng root(seed);
@@ -632,10 +647,10 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
     return plan;
 }
 
-std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan,
-                                        const std::vector<const GEOSGeometry*>& pilot_outlines) {
+std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilots) {
     std::vector<std::string> problems;
-    const std::string pilot_county(k_towns.front().admin_code.substr(0, 6));
+    const std::string pilot_county = county_of(pilots);
+    const auto pilot_outlines = outlines_of(pilots);
     auto digits = [](const std::string& s, std::size_t n) {
         return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
@@ -671,9 +686,9 @@ std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePla
         if (!admin_codes.insert(t.admin_code).second) problems.push_back(what + ": admin code twice");
         if (!digits(t.admin_code, 9) || !t.admin_code.starts_with(t.county))
             problems.push_back(what + ": admin code " + t.admin_code + " is not its county's");
-        for (const auto& pilot : k_towns)
-            if (t.admin_code == pilot.admin_code || (t.county == pilot_county && t.name == pilot.name))
-                problems.push_back(what + " reuses the pilot " + std::string(pilot.name));
+        for (const auto& pilot : pilots)
+            if (t.admin_code == pilot.spec.admin_code || (t.county == pilot_county && t.name == pilot.spec.name))
+                problems.push_back(what + " reuses the pilot " + pilot.spec.name);
         if (!names[t.county].insert(t.name).second) problems.push_back(what + ": name " + t.name + " twice in its county");
         if (t.kind != "town" && t.kind != "township" && t.kind != "subdistrict") problems.push_back(what + ": kind " + t.kind);
         if (t.grid_count <= 0) problems.push_back(what + ": no grids");
