@@ -1,6 +1,6 @@
 #pragma once
-// The fixed vocabulary of the domain (MISSION.md): the four platforms (四个平台) and the
-// roles of API.md. Identifiers are chosen once here. Towns are not vocabulary but data:
+// The fixed vocabulary of the domain (README "What it does"): the four platforms
+// (四个平台) and the roles of docs/api.md. Identifiers are chosen once here. Towns are not vocabulary but data:
 // rows of the database (migration 0009), checked through data/town_directory.hpp; the
 // pilot towns of the demo are data/demo/pilots.json.
 
