@@ -88,9 +88,9 @@ Derived derive(const Report& r) {
 
 void write_towns(pqxx::work& tx, const geo::Geos& geos, const std::vector<Town>& towns, Timestamp valid_from) {
     for (const auto& town : towns) {
-        const std::string code(town.info->code);
+        const std::string& code = town.spec.code;
         tx.exec_params("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES ($1,$2,$3,$4, ST_Multi($5::geometry))",
-                       code, std::string(town.info->name), std::string(town.info->kind), std::string(town.info->admin_code),
+                       code, town.spec.name, town.spec.kind, town.spec.admin_code,
                        geos.to_ewkb_hex(town.lonlat.get(), geo::k_storage_srid));
         {
             pqxx::stream_to workers(tx, "workers", std::vector<std::string>{"town", "id", "name", "phone", "role", "platform"});
@@ -130,7 +130,7 @@ void write_reports(pqxx::work& tx, const std::vector<Town>& towns, const std::ve
             const auto& town = towns[r.town];
             const auto d = derive(r);
             const std::string lon = fixed(r.lon, 7), lat = fixed(r.lat, 7);
-            copy_row<30>(out, {std::string(town.info->code), std::to_string(r.id), r.client_id, r.category->code,
+            copy_row<30>(out, {town.spec.code, std::to_string(r.id), r.client_id, r.category->code,
                                r.category->platform, r.description, r.source, r.reporter,
                                std::string("SRID=4490;POINT(").append(lon).append(" ").append(lat).append(")"), "EPSG:4326", lon, lat,
                                town.grids[r.grid].id, "1", "contains", "0", std::string(status_name(d.status)),
@@ -144,7 +144,7 @@ void write_reports(pqxx::work& tx, const std::vector<Town>& towns, const std::ve
                         std::vector<std::string>{"town", "report", "seq", "action", "from_status", "to_status", "actor",
                                                  "at", "note", "details"});
     for (const auto& r : reports) {
-        const std::string town(towns[r.town].info->code);
+        const std::string& town = towns[r.town].spec.code;
         for (std::size_t i = 0; i < r.events.size(); ++i) {
             const auto& e = r.events[i];
             copy_row<10>(out, {town, std::to_string(r.id), std::to_string(i + 1),
@@ -171,8 +171,9 @@ std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& opt
                                             bool replace) {
     if (options.reports < 0) throw Error(ErrorCode::bad_request, "--reports must not be negative");
     const geo::Geos geos;
+    const auto pilots = demo::read_pilots(data_dir / "demo" / "pilots.json");
     const auto names = demo::NameBook::read(data_dir / "demo" / "names.json");
-    const auto towns = demo::build_towns(geos, names, options.seed);
+    const auto towns = demo::build_towns(geos, names, pilots.towns, options.seed);
     const Timestamp valid_from = shanghai_month_start(options.until - std::chrono::months{12});
 
     std::vector<demo::Category> categories;
@@ -209,7 +210,7 @@ std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& opt
 
     std::vector<DemoTownSummary> out;
     for (std::size_t t = 0; t < towns.size(); ++t) {
-        DemoTownSummary s{std::string(towns[t].info->code), static_cast<int>(towns[t].grids.size()),
+        DemoTownSummary s{towns[t].spec.code, static_cast<int>(towns[t].grids.size()),
                           static_cast<int>(towns[t].staff.size()), 0, 0, geos.area(towns[t].metric.get()) / 1e6};
         for (const auto& r : reports)
             if (r.town == t) ++s.reports, s.events += static_cast<int>(r.events.size());

@@ -1,23 +1,71 @@
 #pragma once
-// The four towns' demo data (`wangge demo-data`): boundaries, grids, staff and a year of
-// reports with their whole workflow history. Deterministic for a seed and `until`.
+// The demo towns' data (`wangge demo-data`): boundaries, grids, staff and a year of
+// reports with their whole workflow history. Deterministic for a seed and `until`. Which
+// towns, and how each is laid out, is data: data/demo/pilots.json (the four pilot towns).
 
 #include "core/time.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace wangge::data {
 
+namespace demo {
+
+/// A county-level division (县级行政区) of the demo towns.
+struct CountySpec {
+    std::string code;  // 6-digit division code, 330702
+    std::string name;  // 婺城区
+    std::string kind;  // district | county | city (市辖区 | 县 | 县级市)
+    std::string city;  // the prefecture-level city, 金华市
+};
+
+/// Where a town's seat (镇政府驻地) lies: `turns` of a full turn counter-clockwise from
+/// east, `distance` times the town's radius from its centre.
+struct SeatSpec {
+    double turns = 0;
+    double distance = 0;
+};
+
+/// One demo town as data/demo/pilots.json describes it (data/demo/README.md).
+struct TownSpec {
+    std::string code;        // API town code
+    std::string name;        // 白龙桥镇
+    std::string kind;        // town | township | subdistrict
+    std::string admin_code;  // 9-digit division code, the prefix of its grid codes
+    std::string county;      // CountySpec::code
+    double centre_lon = 0, centre_lat = 0;
+    double area_km2 = 0;
+    int grid_count = 0;
+    int village_count = 0;       // villages (村) or communities (社区) the grids are grouped into
+    std::string village_suffix;  // 村 | 社区
+    double density_peak = 0;     // how much denser grids are at the seat than at the edge
+    std::optional<SeatSpec> seat;  // absent: drawn at random
+    double report_share = 0;       // of the demo's reports
+};
+
+struct Pilots {
+    std::vector<CountySpec> counties;
+    /// In layout order: each town is cut by those before it, and draws from the random
+    /// stream of its position.
+    std::vector<TownSpec> towns;
+};
+
+/// @throws Error(internal) naming the file and what is wrong in it
+Pilots read_pilots(const std::filesystem::path& file);
+
+}  // namespace demo
+
 class Database;
 
 struct DemoOptions {
     std::uint64_t seed = 20170601;
-    /// Total reports over the twelve months, spread over the towns by their size and
-    /// density (the default puts 白龙桥镇 at the seed's scale: ~200 items a month).
+    /// Total reports over the twelve months, spread over the towns by their report_share
+    /// (the default puts 白龙桥镇 at the seed's scale: ~200 items a month).
     int reports = 8000;
     /// The last month of the twelve; reports run up to `cutoff` inside it.
     std::chrono::year_month until{std::chrono::year{2026}, std::chrono::month{11}};

@@ -1,3 +1,4 @@
+#include "core/domain.hpp"
 #include "core/error.hpp"
 #include "data/demo_world.hpp"
 #include "geo/crs.hpp"
@@ -16,14 +17,6 @@ namespace wangge::data::demo {
 namespace {
 
 using geo::XY;
-
-// Villages (or communities) per town: grids are grouped into this many named villages.
-int village_count(const TownInfo& t) {
-    if (t.code == "tashi") return 39;      // 39 administrative villages → 41 grids
-    if (t.code == "chengdong") return 5;   // 5 communities → 39 grids
-    if (t.code == "bailongqiao") return 28;
-    return 24;
-}
 
 double round_to(double v, double step) { return std::round(v / step) * step; }
 
@@ -138,10 +131,85 @@ NameBook NameBook::read(const std::filesystem::path& file) {
     b.surnames = j.at("surnames").get<std::vector<std::string>>();
     b.given_chars = j.at("given_chars").get<std::vector<std::string>>();
     b.villages = j.at("villages").get<std::map<std::string, std::vector<std::string>>>();
-    b.suffix = j.at("suffix").get<std::map<std::string, std::string>>();
     for (const auto& [town, list] : j.at("places").items())
         for (const auto& p : list) b.places[town].emplace_back(p.at("name").get<std::string>(), p.at("kind").get<std::string>());
     return b;
+}
+
+namespace {
+
+bool digits(const std::string& s, std::size_t n) {
+    return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+Pilots read_pilots(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) throw Error(ErrorCode::internal, "cannot read " + file.string());
+    Pilots out;
+    std::string at;  // what is being read, for the message
+    auto fail = [&](const std::string& what) -> Error {
+        return Error(ErrorCode::internal, file.string() + ": " + at + (at.empty() ? "" : ": ") + what);
+    };
+    try {
+        const auto j = nlohmann::json::parse(in);
+        for (const auto& c : j.at("counties")) {
+            CountySpec county{c.at("code").get<std::string>(), c.at("name").get<std::string>(), c.at("kind").get<std::string>(),
+                              c.at("city").get<std::string>()};
+            at = "county " + county.code;
+            if (!digits(county.code, 6)) throw fail("code must be a 6-digit division code");
+            if (county.kind != "district" && county.kind != "county" && county.kind != "city")
+                throw fail("kind must be district, county or city");
+            if (county.name.empty() || county.city.empty()) throw fail("name and city must not be empty");
+            out.counties.push_back(std::move(county));
+        }
+        double shares = 0;
+        for (const auto& t : j.at("towns")) {
+            TownSpec town;
+            town.code = t.at("code").get<std::string>();
+            at = "town " + town.code;
+            town.name = t.at("name").get<std::string>();
+            town.kind = t.at("kind").get<std::string>();
+            town.admin_code = t.at("admin_code").get<std::string>();
+            town.county = t.at("county").get<std::string>();
+            const auto centre = t.at("centre").get<std::vector<double>>();
+            if (centre.size() != 2) throw fail("centre must be [lon, lat]");
+            town.centre_lon = centre[0];
+            town.centre_lat = centre[1];
+            town.area_km2 = t.at("area_km2").get<double>();
+            town.grid_count = t.at("grids").get<int>();
+            town.village_count = t.at("villages").get<int>();
+            town.village_suffix = t.at("village_suffix").get<std::string>();
+            town.density_peak = t.at("density_peak").get<double>();
+            if (t.contains("seat")) town.seat = SeatSpec{t["seat"].at("turns").get<double>(), t["seat"].at("distance").get<double>()};
+            town.report_share = t.at("report_share").get<double>();
+
+            if (town.code.empty() || town.name.empty() || town.village_suffix.empty())
+                throw fail("code, name and village_suffix must not be empty");
+            if (town.kind != "town" && town.kind != "township" && town.kind != "subdistrict")
+                throw fail("kind must be town, township or subdistrict");
+            if (std::none_of(out.counties.begin(), out.counties.end(), [&](const CountySpec& c) { return c.code == town.county; }))
+                throw fail("county " + town.county + " is not among the counties");
+            if (!digits(town.admin_code, 9) || town.admin_code.compare(0, 6, town.county) != 0)
+                throw fail("admin_code must be 9 digits starting with its county's code");
+            if (std::any_of(out.towns.begin(), out.towns.end(), [&](const TownSpec& o) { return o.code == town.code; }))
+                throw fail("listed twice");
+            if (!(town.area_km2 > 0) || town.grid_count < 1 || town.village_count < 1 || !(town.density_peak >= 0) ||
+                !(town.report_share >= 0))
+                throw fail("area_km2, grids, villages must be positive; density_peak, report_share not negative");
+            if (town.seat && !(town.seat->distance >= 0 && town.seat->distance < 1))
+                throw fail("seat.distance must be a share of the radius, 0 to 1");
+            shares += town.report_share;
+            out.towns.push_back(std::move(town));
+        }
+        at.clear();
+        if (out.towns.empty()) throw fail("no towns");
+        if (std::abs(shares - 1) > 1e-9) throw fail("the towns' report_share must add up to 1");
+    } catch (const nlohmann::json::exception& e) {
+        throw fail(e.what());
+    }
+    return out;
 }
 
 std::string NameBook::person_name(Rng& rng) const {
@@ -157,10 +225,14 @@ std::string NameBook::person_name(Rng& rng) const {
 const Staff& Town::first_with_role(const std::string& role, const std::optional<std::string>& platform) const {
     for (const auto& s : staff)
         if (s.role == role && (!platform || s.platform == platform)) return s;
-    throw Error(ErrorCode::internal, "demo: town " + std::string(info->code) + " has no " + role);
+    throw Error(ErrorCode::internal, "demo: town " + spec.code + " has no " + role);
 }
 
-std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std::uint64_t seed) {
+std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, const std::vector<TownSpec>& specs,
+                              std::uint64_t seed) {
+    for (const auto& s : specs)
+        if (!names.villages.contains(s.code) || !names.places.contains(s.code))
+            throw Error(ErrorCode::internal, "demo: the name book has no villages or places for town " + s.code);
     Rng root(seed);
     const geo::Transformer to_metric("EPSG:4490", "EPSG:4549");
     const geo::Transformer to_lonlat("EPSG:4549", "EPSG:4490");
@@ -176,13 +248,13 @@ std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std:
 
     std::vector<Town> towns;
     geo::GeomPtr taken;  // union of the towns built so far: neighbours must not overlap
-    for (std::size_t town_index = 0; town_index < k_towns.size(); ++town_index) {
-        const auto& info = k_towns[town_index];
+    for (std::size_t town_index = 0; town_index < specs.size(); ++town_index) {
+        const auto& spec = specs[town_index];
         Rng rng = root.fork(town_index + 1);
         Town town;
-        town.info = &info;
-        const XY centre = to_metric.forward({info.centre_lon, info.centre_lat});
-        auto outline = geos.polygon(town_outline(rng, centre, info.area_km2 * 1e6));
+        town.spec = spec;
+        const XY centre = to_metric.forward({spec.centre_lon, spec.centre_lat});
+        auto outline = geos.polygon(town_outline(rng, centre, spec.area_km2 * 1e6));
         if (taken) {
             auto rest = geos.difference(outline.get(), taken.get());
             // Keep the main body if the neighbour cut off a sliver.
@@ -194,17 +266,17 @@ std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std:
             outline = std::move(largest);
         }
         taken = taken ? geos.unite(taken.get(), outline.get()) : geos.clone(outline.get());
-        town.radius_m = std::sqrt(info.area_km2 * 1e6 / std::numbers::pi);
-        // The seat sits off-centre; for 城东街道 toward the west, where the old city is.
-        const double seat_angle = info.code == "chengdong" ? std::numbers::pi : rng.uniform(0, 2 * std::numbers::pi);
-        const double seat_dist = (info.code == "chengdong" ? 0.45 : rng.uniform(0.05, 0.3)) * town.radius_m;
+        town.radius_m = std::sqrt(spec.area_km2 * 1e6 / std::numbers::pi);
+        // The seat sits off-centre: where the town's data puts it (城东街道: toward the
+        // west, where the old city is), else at random.
+        const double seat_angle = spec.seat ? spec.seat->turns * 2 * std::numbers::pi : rng.uniform(0, 2 * std::numbers::pi);
+        const double seat_dist = (spec.seat ? spec.seat->distance : rng.uniform(0.05, 0.3)) * town.radius_m;
         town.seat = {centre.x + seat_dist * std::cos(seat_angle), centre.y + seat_dist * std::sin(seat_angle)};
         {
             auto prepared = geos.prepare(outline.get());
             if (!geos.prepared_contains(prepared.get(), geos.point(town.seat).get())) town.seat = centre;
         }
-        const double peak = info.code == "chengdong" ? 1.5 : (info.code == "tashi" ? 2.5 : 5.0);
-        auto seeds = grid_seeds(geos, outline.get(), town.seat, town.radius_m, info.grid_count, peak, rng);
+        auto seeds = grid_seeds(geos, outline.get(), town.seat, town.radius_m, spec.grid_count, spec.density_peak, rng);
         // One Lloyd half-step: rounder cells without losing the density gradient.
         {
             auto cells = geo::voronoi_partition(geos, outline.get(), seeds);
@@ -228,20 +300,20 @@ std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std:
         }
         std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
 
-        const auto& village_names = names.villages.at(std::string(info.code));
-        const int villages = std::min<int>(village_count(info), static_cast<int>(village_names.size()));
-        const std::string suffix = names.suffix.at(std::string(info.code));
+        const auto& village_names = names.villages.at(spec.code);
+        const int villages = std::min<int>(spec.village_count, static_cast<int>(village_names.size()));
+        const std::string& suffix = spec.village_suffix;
         const int n = static_cast<int>(cells.size());
         int position = 0;
         int staff_no = 0;
-        auto next_staff_id = [&] { return std::string(info.code) + "-s" + zero_pad(static_cast<std::size_t>(++staff_no), 4); };
+        auto next_staff_id = [&] { return spec.code + "-s" + zero_pad(static_cast<std::size_t>(++staff_no), 4); };
         for (int v = 0; v < villages; ++v) {
             const int in_village = n / villages + (v < n % villages ? 1 : 0);
             for (int k = 0; k < in_village; ++k, ++position) {
                 const std::size_t cell = order[static_cast<std::size_t>(position)];
                 Grid g;
-                g.id = std::string(info.code) + "-" + zero_pad(static_cast<std::size_t>(position) + 1, 3);
-                g.code = std::string(info.admin_code) + zero_pad(static_cast<std::size_t>(v) + 1, 3) +
+                g.id = spec.code + "-" + zero_pad(static_cast<std::size_t>(position) + 1, 3);
+                g.code = spec.admin_code + zero_pad(static_cast<std::size_t>(v) + 1, 3) +
                          zero_pad(static_cast<std::size_t>(k) + 1, 2);
                 g.name = village_names[static_cast<std::size_t>(v)] + suffix +
                          (in_village == 1 ? std::string("网格") : std::to_string(k + 1) + "号网格");
@@ -266,7 +338,7 @@ std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std:
 
         // Landmarks sit near the seat (markets, schools, stations) or anywhere (the rest).
         auto prepared = geos.prepare(outline.get());
-        for (const auto& [pname, kind] : names.places.at(std::string(info.code))) {
+        for (const auto& [pname, kind] : names.places.at(spec.code)) {
             XY at{};
             for (int tries = 0; tries < 1000; ++tries) {
                 const bool central = kind == "market" || kind == "school" || kind == "station";

@@ -4,6 +4,7 @@
 #include "geo/crs.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 
@@ -13,10 +14,6 @@ namespace {
 
 using namespace std::chrono;
 using geo::XY;
-
-// Share of the reports by town: 白龙桥镇 at the seed's scale (~200 a month by default),
-// the dense subdistrict as busy, the rural township least.
-constexpr double k_town_share[] = {0.30, 0.30, 0.24, 0.16};  // order of k_towns
 
 const std::vector<std::pair<std::string, double>>& kind_categories(const std::string& kind) {
     static const std::map<std::string, std::vector<std::pair<std::string, double>>> k_by_kind{
@@ -92,7 +89,9 @@ public:
             const std::size_t rising = rng.below(town.grids.size());
             std::size_t fading = rng.below(town.grids.size());
             if (fading == rising) fading = (fading + town.grids.size() / 2) % town.grids.size();
-            const double per_month = m_options.reports * k_town_share[t] / 12.0;
+            // The town's share (data/demo/pilots.json): 白龙桥镇 at the seed's scale (~200
+            // a month by default), the dense subdistrict as busy, the rural township least.
+            const double per_month = m_options.reports * town.spec.report_share / 12.0;
             for (int m = 0; m < 12; ++m) {
                 const year_month ym = first + months{m};
                 // Summer peak (rain, heat, river and environment work), ±20%.
@@ -217,7 +216,7 @@ private:
         r.grid = locate(t, r.lon, r.lat);
         r.category = &pick_category(rng, where.kind);
         r.reported_at = daytime_in(rng, start, end);
-        r.client_id = std::string(town.info->code) + "-demo-" + std::to_string(rng.next() >> 16);
+        r.client_id = town.spec.code + "-demo-" + std::to_string(rng.next() >> 16);
         static const std::vector<double> k_source_weights{0.78, 0.1, 0.05, 0.04, 0.03};
         static const char* k_sources[] = {"app", "phone", "pc", "video", "walk_in"};
         r.source = k_sources[rng.weighted(k_source_weights)];

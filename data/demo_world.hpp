@@ -1,7 +1,7 @@
 #pragma once
 // Internal to the demo generator: the towns, grids, staff and landmarks it lays out.
 
-#include "core/domain.hpp"
+#include "data/demo.hpp"
 #include "data/rng.hpp"
 #include "geo/geos.hpp"
 
@@ -17,7 +17,6 @@ struct NameBook {
     std::vector<std::string> surnames;  // most common first
     std::vector<std::string> given_chars;
     std::map<std::string, std::vector<std::string>> villages;
-    std::map<std::string, std::string> suffix;
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> places;  // name, kind
 
     static NameBook read(const std::filesystem::path& file);
@@ -52,7 +51,7 @@ struct Place {
 };
 
 struct Town {
-    const TownInfo* info = nullptr;
+    TownSpec spec;
     geo::GeomPtr metric;
     geo::GeomPtr lonlat;
     geo::XY seat;  // the town seat (镇政府驻地), where grids are smallest
@@ -64,7 +63,9 @@ struct Town {
     const Staff& first_with_role(const std::string& role, const std::optional<std::string>& platform = {}) const;
 };
 
-/// Lays out the four towns: boundaries, grids, staff, landmarks.
-std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, std::uint64_t seed);
+/// Lays out the towns, in the order given: boundaries, grids, staff, landmarks.
+/// @throws Error(internal) when the name book has no villages or places for a town
+std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, const std::vector<TownSpec>& specs,
+                              std::uint64_t seed);
 
 }  // namespace wangge::data::demo

@@ -1,7 +1,7 @@
-// The four towns' demo data in the real PostGIS: every grid valid, grids tile their town
-// (no overlap, no gap beyond 1 m²), exact counts, staff complete, deterministic.
+// The demo towns' data in the real PostGIS: every grid valid, grids tile their town (no
+// overlap, no gap beyond 1 m²), exact counts, staff complete, deterministic. The towns and
+// their counts are data/demo/pilots.json's.
 
-#include "core/domain.hpp"
 #include "core/error.hpp"
 #include "data/demo.hpp"
 #include "data/grid_export.hpp"
@@ -15,10 +15,15 @@ using namespace wangge;
 
 namespace {
 
-class DemoTowns : public ::testing::TestWithParam<TownInfo> {
+const std::vector<data::demo::TownSpec>& pilots() {
+    static const auto towns = data::demo::read_pilots(data::data_dir() / "demo" / "pilots.json").towns;
+    return towns;
+}
+
+class DemoTowns : public ::testing::TestWithParam<data::demo::TownSpec> {
 protected:
     test::TestDatabase& t = test::demo_database();
-    std::string town = std::string(GetParam().code);
+    std::string town = GetParam().code;
     std::string q(const std::string& sql) { return t.scalar(sql); }
 };
 
@@ -76,7 +81,7 @@ TEST_P(DemoTowns, EveryGridHasALeaderAndAWorkerWithNamesAndPhones) {
 }
 
 TEST_P(DemoTowns, GridsAreNamedAfterVillagesOrCommunities) {
-    const std::string suffix = town == "chengdong" ? "社区" : "村";
+    const std::string& suffix = GetParam().village_suffix;
     EXPECT_EQ(q("SELECT count(*) FROM grids WHERE town = '" + town + "' AND name NOT LIKE '%" + suffix + "%网格'"), "0");
     EXPECT_EQ(q("SELECT count(DISTINCT name) FROM grids WHERE town = '" + town + "'"), std::to_string(GetParam().grid_count));
 }
@@ -97,8 +102,8 @@ TEST_P(DemoTowns, ReportsLieInTheirGridAndHaveAConsistentTimeline) {
               "0");
 }
 
-INSTANTIATE_TEST_SUITE_P(FourTowns, DemoTowns, ::testing::ValuesIn(k_towns),
-                         [](const auto& param_info) { return std::string(param_info.param.code); });
+INSTANTIATE_TEST_SUITE_P(Pilots, DemoTowns, ::testing::ValuesIn(pilots()),
+                         [](const auto& param_info) { return param_info.param.code; });
 
 TEST(DemoData, TownsDoNotOverlap) {
     auto& t = test::demo_database();
@@ -166,10 +171,10 @@ SELECT md5(concat_ws('|',
     const auto same = digest(again);
     EXPECT_EQ(same, digest(test::demo_database()));
     // The grid files written by GDAL are byte-identical too.
-    for (const auto& town : k_towns)
+    for (const auto& town : pilots())
         for (const auto format : {geo::GridFormat::geojson, geo::GridFormat::gpkg, geo::GridFormat::kml, geo::GridFormat::csv})
-            EXPECT_EQ(data::export_grids(again.db(), std::string(town.code), std::nullopt, format),
-                      data::export_grids(test::demo_database().db(), std::string(town.code), std::nullopt, format))
+            EXPECT_EQ(data::export_grids(again.db(), town.code, std::nullopt, format),
+                      data::export_grids(test::demo_database().db(), town.code, std::nullopt, format))
                 << town.code << ' ' << geo::format_name(format);
 
     options.seed += 1;
