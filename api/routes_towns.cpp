@@ -38,6 +38,16 @@ Response grid_response(const data::GridRecord& g) {
     return r;
 }
 
+json town_json(const data::TownSummary& t) {
+    return {{"code", t.code},
+            {"name", t.name},
+            {"kind", t.kind},
+            {"admin_code", t.admin_code},
+            {"county", {{"code", t.county.code}, {"name", t.county.name}, {"kind", t.county.kind}, {"city", t.county.city}}},
+            {"grid_count", t.grid_count},
+            {"bbox", {t.bbox[0], t.bbox[1], t.bbox[2], t.bbox[3]}}};
+}
+
 std::optional<std::string> optional_string(const json& body, const char* field) {
     if (!body.contains(field) || body[field].is_null()) return std::nullopt;
     if (!body[field].is_string() || body[field].get<std::string>().empty())
@@ -50,15 +60,17 @@ std::optional<std::string> optional_string(const json& body, const char* field) 
 void add_town_routes(Router& router, data::Database& db) {
     router.add({"GET", "/api/v1/towns", Access::token, {}, [&db](Context& ctx) {
                     json out = json::array();
-                    for (const auto& t : data::list_towns(db)) {
-                        if (!ctx.caller().covers_town(t.code)) continue;
-                        out.push_back({{"code", t.code},
-                                       {"name", t.name},
-                                       {"kind", t.kind},
-                                       {"grid_count", t.grid_count},
-                                       {"bbox", {t.bbox[0], t.bbox[1], t.bbox[2], t.bbox[3]}}});
-                    }
+                    for (const auto& t : data::list_towns(db))
+                        if (ctx.caller().covers_town(t.code)) out.push_back(town_json(t));
                     return Response::json(200, out.dump());
+                }});
+
+    router.add({"GET", "/api/v1/towns/{town}", Access::token, {}, [&db](Context& ctx) {
+                    const auto& code = ctx.path.at("town");
+                    const auto town = data::find_town_record(db, code);
+                    if (!town) throw Error(ErrorCode::not_found, "no town " + code + " (GET /api/v1/towns lists them)");
+                    if (!ctx.caller().covers_town(code)) throw Error(ErrorCode::forbidden, "this token does not cover town " + code);
+                    return Response::json(200, town_json(*town).dump());
                 }});
 
     router.add({"GET", "/api/v1/towns/{town}/grids", Access::token, {"at"}, [&db](Context& ctx) {

@@ -86,11 +86,26 @@ Derived derive(const Report& r) {
     return d;
 }
 
+// A county's outline is the union of its demo towns (real ones are not public either).
+void write_counties(pqxx::work& tx, const geo::Geos& geos, const std::vector<demo::CountySpec>& counties,
+                    const std::vector<Town>& towns) {
+    for (const auto& county : counties) {
+        std::vector<const GEOSGeometry*> parts;
+        for (const auto& town : towns)
+            if (town.spec.county == county.code) parts.push_back(town.lonlat.get());
+        if (parts.empty()) continue;
+        const auto outline = geos.union_all(parts);
+        tx.exec_params("INSERT INTO counties (code, name, kind, city, geom) VALUES ($1,$2,$3,$4, ST_Multi($5::geometry))",
+                       county.code, county.name, county.kind, county.city, geos.to_ewkb_hex(outline.get(), geo::k_storage_srid));
+    }
+}
+
 void write_towns(pqxx::work& tx, const geo::Geos& geos, const std::vector<Town>& towns, Timestamp valid_from) {
     for (const auto& town : towns) {
         const std::string& code = town.spec.code;
-        tx.exec_params("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES ($1,$2,$3,$4, ST_Multi($5::geometry))",
-                       code, town.spec.name, town.spec.kind, town.spec.admin_code,
+        tx.exec_params("INSERT INTO towns (town, name, kind, admin_code, county, geom) "
+                       "VALUES ($1,$2,$3,$4,$5, ST_Multi($6::geometry))",
+                       code, town.spec.name, town.spec.kind, town.spec.admin_code, town.spec.county,
                        geos.to_ewkb_hex(town.lonlat.get(), geo::k_storage_srid));
         {
             pqxx::stream_to workers(tx, "workers", std::vector<std::string>{"town", "id", "name", "phone", "role", "platform"});
@@ -193,8 +208,9 @@ std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& opt
         tx.exec("LOCK TABLE towns IN EXCLUSIVE MODE");
         if (tx.exec("SELECT EXISTS (SELECT 1 FROM towns)")[0][0].as<bool>()) {
             if (!replace) throw Error(ErrorCode::conflict, "the database already has town data (use --replace)");
-            tx.exec("TRUNCATE report_keys, report_events, reports, grid_staff, grids, workers, towns");
+            tx.exec("TRUNCATE report_keys, report_events, reports, grid_staff, grids, workers, towns, counties");
         }
+        write_counties(tx, geos, pilots.counties, towns);
         write_towns(tx, geos, towns, valid_from);
         write_reports(tx, towns, reports);
         // Their idempotency keys, so a phone that replays a demo client_id is answered.

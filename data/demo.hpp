@@ -83,8 +83,8 @@ struct DemoTownSummary {
 };
 
 /// Generates and writes the demo data in one transaction. With `replace`, existing town
-/// data (towns, grids, staff, reports) is deleted first; without it the call refuses
-/// (Error(conflict)) when towns exist.
+/// data (counties, towns, grids, staff, reports) is deleted first; without it the call
+/// refuses (Error(conflict)) when towns exist.
 std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& options,
                                             const std::filesystem::path& data_dir, bool replace);
 

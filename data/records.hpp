@@ -10,10 +10,26 @@
 
 namespace wangge::data {
 
+/// A county-level division (县级行政区) that towns belong to.
+struct CountyRecord {
+    std::string code;  // 6-digit division code (GB/T 2260), 330702
+    std::string name;  // 婺城区
+    std::string kind;  // district (市辖区) | county (县) | city (县级市)
+    std::string city;  // the prefecture-level city above it, 金华市
+};
+
+/// What a town is: what the town directory keeps (data/town_directory.hpp).
 struct TownRecord {
     std::string code;
     std::string name;
-    std::string kind;
+    std::string kind;        // town | township | subdistrict
+    std::string admin_code;  // 9-digit division code: the county's 6 digits and 3 more
+    CountyRecord county;
+};
+
+/// A town with its current grids counted and its extent, read per request: both change
+/// with every grid edit.
+struct TownSummary : TownRecord {
     int grid_count = 0;
     std::array<double, 4> bbox{};  // west, south, east, north
 };

@@ -53,17 +53,28 @@ GridRecord grid_from_row(const pqxx::row& r) {
 // Coordinates are stored to 1e-9°; print them so, not with binary noise.
 double round9(double v) { return std::round(v * 1e9) / 1e9; }
 
+// A town and its county: the first eight columns of both town queries.
+constexpr const char* k_town_columns = R"sql(
+SELECT t.town, t.name, t.kind, t.admin_code, c.code, c.name, c.kind, c.city
+)sql";
+constexpr const char* k_town_from = " FROM towns t JOIN counties c ON c.code = t.county";
+
 TownRecord town_from_row(const pqxx::row& r) {
-    return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>(),
-            {round9(r[4].as<double>()), round9(r[5].as<double>()), round9(r[6].as<double>()), round9(r[7].as<double>())}};
+    return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+            {r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>()}};
 }
 
-constexpr const char* k_town_select = R"sql(
-SELECT t.town, t.name, t.kind,
+const std::string k_summary_select = std::string(k_town_columns) + R"sql(,
        (SELECT count(*) FROM grids g WHERE g.town = t.town AND g.valid_to IS NULL)::int,
        ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom), ST_YMax(t.geom)
-FROM towns t
-)sql";
+)sql" + k_town_from;
+
+TownSummary summary_from_row(const pqxx::row& r) {
+    TownSummary s{town_from_row(r)};
+    s.grid_count = r[8].as<int>();
+    s.bbox = {round9(r[9].as<double>()), round9(r[10].as<double>()), round9(r[11].as<double>()), round9(r[12].as<double>())};
+    return s;
+}
 
 std::optional<GridRecord> current_grid(pqxx::transaction_base& tx, const std::string& grid_id) {
     auto res = tx.exec_params(std::string(k_grid_select) + " WHERE g.id = $1 AND g.valid_to IS NULL", grid_id);
@@ -73,20 +84,39 @@ std::optional<GridRecord> current_grid(pqxx::transaction_base& tx, const std::st
 
 }  // namespace
 
-std::vector<TownRecord> list_towns(Database& db) {
-    std::vector<TownRecord> out;
+std::vector<TownSummary> list_towns(Database& db) {
+    std::vector<TownSummary> out;
     db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
-        for (const auto& r : tx.exec(std::string(k_town_select) + " ORDER BY t.town")) out.push_back(town_from_row(r));
+        for (const auto& r : tx.exec(k_summary_select + " ORDER BY t.town")) out.push_back(summary_from_row(r));
     });
     return out;
 }
 
-std::optional<TownRecord> find_town_record(Database& db, const std::string& town) {
-    std::optional<TownRecord> out;
+std::optional<TownSummary> find_town_record(Database& db, const std::string& town) {
+    std::optional<TownSummary> out;
     db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
-        auto res = tx.exec_params(std::string(k_town_select) + " WHERE t.town = $1", town);
+        auto res = tx.exec_params(k_summary_select + " WHERE t.town = $1", town);
+        if (!res.empty()) out = summary_from_row(res[0]);
+    });
+    return out;
+}
+
+std::vector<TownRecord> read_towns(Database& db) {
+    std::vector<TownRecord> out;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
+        for (const auto& r : tx.exec(std::string(k_town_columns) + k_town_from)) out.push_back(town_from_row(r));
+    });
+    return out;
+}
+
+std::optional<TownRecord> read_town(Database& db, const std::string& town) {
+    std::optional<TownRecord> out;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::nontransaction tx(c);
+        auto res = tx.exec_params(std::string(k_town_columns) + k_town_from + " WHERE t.town = $1", town);
         if (!res.empty()) out = town_from_row(res[0]);
     });
     return out;

@@ -15,8 +15,13 @@ namespace wangge::data {
 
 class Database;
 
-std::vector<TownRecord> list_towns(Database& db);
-std::optional<TownRecord> find_town_record(Database& db, const std::string& town);
+/// Every town with its grid count and extent, ordered by code.
+std::vector<TownSummary> list_towns(Database& db);
+std::optional<TownSummary> find_town_record(Database& db, const std::string& town);
+
+/// What the town directory keeps, for every town / for one: no counts, one indexed read.
+std::vector<TownRecord> read_towns(Database& db);
+std::optional<TownRecord> read_town(Database& db, const std::string& town);
 
 /// Grids of a town valid at `at` (the current ones when absent), ordered by id.
 std::vector<GridRecord> list_grids(Database& db, const std::string& town, std::optional<Timestamp> at);

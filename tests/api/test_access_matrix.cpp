@@ -103,6 +103,7 @@ protected:
         add({"GET", "/assets/{file}", {}, false, false, get("/assets/app-test.js"), true});
         add({"GET", "/api/v1/me", k_everyone, false, false, get("/api/v1/me")});
         add({"GET", "/api/v1/towns", k_everyone, false, false, get("/api/v1/towns")});
+        add({"GET", "/api/v1/towns/{town}", k_everyone, true, false, get("/api/v1/towns/{town}")});
         add({"GET", "/api/v1/towns/{town}/grids", k_everyone, true, false, get("/api/v1/towns/{town}/grids")});
         add({"GET", "/api/v1/grids/{grid}", k_everyone, true, false, get("/api/v1/grids/{grid}")});
         add({"GET", "/api/v1/towns/{town}/workers", {Role::command, Role::platform, Role::leader, Role::gis_admin}, true, false,

@@ -65,6 +65,26 @@ TEST_F(ApiTest, TownsListsTheFourTownsWithTheirGridCounts) {
     }
     EXPECT_EQ(counts, (std::map<std::string, int>{{"bailongqiao", 75}, {"tashi", 41}, {"chengdong", 39}, {"jiangtang", 57}}));
     EXPECT_EQ(json::parse(towns.dump())[0].at("name").get<std::string>().empty(), false);
+    for (const auto& town : towns) {
+        EXPECT_EQ(town.at("county"), (json{{"code", "330702"}, {"name", "婺城区"}, {"kind", "district"}, {"city", "金华市"}}))
+            << town.at("code");
+        EXPECT_EQ(town.at("admin_code").get<std::string>().substr(0, 6), "330702");
+    }
+}
+
+TEST_F(ApiTest, OneTownWithItsCountyOr404Or403) {
+    const auto tashi = token(Role::grid_worker, {"tashi"});
+    auto r = call("GET", "/api/v1/towns/tashi", tashi);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto town = json::parse(r.body);
+    EXPECT_EQ(town.at("name"), "塔石乡");
+    EXPECT_EQ(town.at("kind"), "township");
+    EXPECT_EQ(town.at("admin_code"), "330702205");
+    EXPECT_EQ(town.at("grid_count"), 41);
+    EXPECT_EQ(town.at("county").at("name"), "婺城区");
+    EXPECT_EQ(town, json::parse(call("GET", "/api/v1/towns", tashi).body).at(0)) << "the same as in the list";
+    expect_problem(call("GET", "/api/v1/towns/bailongqiao", tashi), 403);
+    expect_problem(call("GET", "/api/v1/towns/atlantis", tashi), 404);
 }
 
 TEST_F(ApiTest, NoTokenIs401AndABadTokenToo) {

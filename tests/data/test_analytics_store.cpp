@@ -132,8 +132,10 @@ TEST(AnalyticsStore, QueenAndRookContiguityWithTheHalfMetreSnap) {
                       x + w, y + s, x, y + s, x, y);
         return std::string(buf);
     };
-    t.scalar("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES ('tashi', '塔石乡', 'township', '330702205', "
+    t.scalar("INSERT INTO counties (code, name, kind, city, geom) VALUES ('330702', '婺城区', 'district', '金华市', "
              "ST_Multi(ST_MakeEnvelope(119.49, 28.99, 119.51, 29.01, 4490)))");
+    t.scalar("INSERT INTO towns (town, name, kind, admin_code, county, geom) VALUES ('tashi', '塔石乡', 'township', '330702205', "
+             "'330702', ST_Multi(ST_MakeEnvelope(119.49, 28.99, 119.51, 29.01, 4490)))");
     const std::vector<std::pair<const char*, std::string>> cells{
         {"tashi-a", square(x0, y0, s)},
         {"tashi-b", square(x0 + s, y0, s)},

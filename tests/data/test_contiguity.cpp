@@ -33,8 +33,10 @@ TEST(Contiguity, GapsUnderHalfAMetreTouchAndCornersAreQueenOnly) {
         return "ST_Transform(ST_GeomFromText('POLYGON((" + p(x0, y0) + ',' + p(x1, y0) + ',' + p(x1, y1) + ',' + p(x0, y1) +
                ',' + p(x0, y0) + "))', 4549), 4490)";
     };
-    t.scalar("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES ('tashi', '塔石乡', 'township', '330702205', "
+    t.scalar("INSERT INTO counties (code, name, kind, city, geom) VALUES ('330702', '婺城区', 'district', '金华市', "
              "ST_Multi(" + square(-10, -10, 400, 400) + "))");
+    t.scalar("INSERT INTO towns (town, name, kind, admin_code, county, geom) VALUES ('tashi', '塔石乡', 'township', '330702205', "
+             "'330702', ST_Multi(" + square(-10, -10, 400, 400) + "))");
     auto grid = [&](const std::string& id, const std::string& geom, bool current = true) {
         t.scalar("INSERT INTO grids (town, id, version, code, name, geom, valid_from, valid_to, created_by) VALUES ('tashi', '" +
                  id + "', 1, '" + id + "', '" + id + "', " + geom + ", '2026-01-01', " +

@@ -11,6 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 using namespace wangge;
 
 namespace {
@@ -110,6 +115,44 @@ TEST(DemoData, TownsDoNotOverlap) {
     EXPECT_EQ(t.scalar("SELECT count(*) FROM towns a JOIN towns b ON a.town < b.town AND ST_Intersects(a.geom, b.geom) "
                        "AND ST_Area(ST_Transform(ST_Intersection(a.geom, b.geom), 4549)) > 1"),
               "0");
+}
+
+TEST(DemoData, EveryTownLiesInItsCountyWhoseOutlineIsTheirUnion) {
+    auto& t = test::demo_database();
+    EXPECT_EQ(t.scalar("SELECT string_agg(concat_ws(',', code, name, kind, city), ';') FROM counties"),
+              "330702,婺城区,district,金华市");
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM towns WHERE county = '330702'"), std::to_string(pilots().size()));
+    EXPECT_LT(std::stod(t.scalar("SELECT ST_Area(ST_Transform(ST_SymDifference(c.geom, (SELECT ST_Union(geom) FROM towns)), 4549)) "
+                                 "FROM counties c")),
+              1.0);
+}
+
+TEST(DemoPilots, AFileThatContradictsItselfIsRefusedNamingTheTown) {
+    const auto file = std::filesystem::temp_directory_path() / ("wangge-pilots-" + std::to_string(::getpid()) + ".json");
+    auto refusal = [&](const std::string& towns) {
+        std::ofstream(file) << R"({"counties": [{"code": "330702", "name": "婺城区", "kind": "district", "city": "金华市"}],
+                                   "towns": [)" << towns << "]}";
+        try {
+            data::demo::read_pilots(file);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(read)");
+    };
+    const std::string town = R"({"code": "x", "name": "某镇", "kind": "town", "admin_code": "330702100", "county": "330702",
+        "centre": [119.5, 29.1], "area_km2": 10, "grids": 3, "villages": 1, "village_suffix": "村", "density_peak": 1,
+        "report_share": 1})";
+    EXPECT_EQ(refusal(town), "(read)");
+    auto with = [&](const std::string& from, const std::string& to) {
+        auto s = town;
+        return s.replace(s.find(from), from.size(), to);
+    };
+    EXPECT_NE(refusal(with(R"("county": "330702")", R"("county": "330703")")).find("town x: county 330703"), std::string::npos);
+    EXPECT_NE(refusal(with("330702100", "330703100")).find("town x: admin_code"), std::string::npos);
+    EXPECT_NE(refusal(with(R"("report_share": 1)", R"("report_share": 0.5)")).find("add up to 1"), std::string::npos);
+    EXPECT_NE(refusal(with(R"("grids": 3, )", "")).find("town x"), std::string::npos) << "a missing field";
+    EXPECT_NE(refusal(town + ", " + town).find("listed twice"), std::string::npos);
+    std::filesystem::remove(file);
 }
 
 TEST(DemoData, MostItemsAreSettledOnTheSpotAndCompletionIsAboveNinetyPercent) {

@@ -1,10 +1,18 @@
 // Migrations against the real PostGIS: applied once, recorded, and a second run changes
 // nothing.
 
+#include "core/embedded.hpp"
 #include "data/migrate.hpp"
+#include "data/text.hpp"
 #include "tests/support/test_db.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace wangge {
+extern const std::vector<EmbeddedFile> k_migrations;
+}
 
 using namespace wangge;
 
@@ -67,4 +75,57 @@ TEST(Migrate, HolidayCalendarIsLoaded) {
     EXPECT_EQ(t.scalar("SELECT kind FROM holidays WHERE day = '2026-02-17'"), "holiday");
     EXPECT_EQ(t.scalar("SELECT kind FROM holidays WHERE day = '2026-02-14'"), "workday");
     EXPECT_EQ(t.scalar("SELECT count(DISTINCT extract(year FROM day)) FROM holidays"), "3");
+}
+
+TEST(Migrate, CountiesComeToADatabaseThatHoldsThePilots) {
+    test::TestDatabase t("counties");
+    // The database as migrate left it before 0009 existed: every other migration
+    // applied and recorded, and two pilot towns loaded (side by side, sharing an edge).
+    auto migrations = k_migrations;
+    std::sort(migrations.begin(), migrations.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    t.scalar("CREATE TABLE schema_migrations (name text PRIMARY KEY, sha256 text NOT NULL, "
+             "applied_at timestamptz NOT NULL DEFAULT now())");
+    for (const auto& m : migrations) {
+        if (m.name == "0009_counties.sql") continue;
+        t.scalar(std::string(m.content));
+        t.scalar("INSERT INTO schema_migrations (name, sha256) VALUES ('" + std::string(m.name) + "', '" +
+                 data::sha256_hex(m.content) + "')");
+    }
+    t.scalar("INSERT INTO towns (town, name, kind, admin_code, geom) VALUES "
+             "('tashi', '塔石乡', 'township', '330702205', ST_Multi(ST_MakeEnvelope(119.50, 28.80, 119.55, 28.90, 4490))), "
+             "('jiangtang', '蒋堂镇', 'town', '330702105', ST_Multi(ST_MakeEnvelope(119.45, 28.80, 119.50, 28.90, 4490)))");
+
+    const auto result = data::migrate(t.db(), data::data_dir());
+    EXPECT_EQ(result.applied, std::vector<std::string>{"0009_counties.sql"});
+    EXPECT_EQ(t.scalar("SELECT string_agg(concat_ws(',', code, name, kind, city), ';') FROM counties"),
+              "330702,婺城区,district,金华市");
+    EXPECT_EQ(t.scalar("SELECT GeometryType(geom) || ST_IsValid(geom) || ST_SRID(geom) FROM counties"), "MULTIPOLYGONtrue4490");
+    EXPECT_EQ(t.scalar("SELECT ST_Equals(c.geom, (SELECT ST_Union(geom) FROM towns)) FROM counties c"), "t")
+        << "the county is its towns' union";
+    EXPECT_EQ(t.scalar("SELECT string_agg(town || '=' || county, ',' ORDER BY town) FROM towns"),
+              "jiangtang=330702,tashi=330702");
+    EXPECT_EQ(t.scalar("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'towns' AND column_name = 'county'"),
+              "NO");
+    // From now on a town names its county, and its division code must lie in it.
+    auto refused = [&](const std::string& county, const std::string& admin_code) {
+        try {
+            t.scalar("INSERT INTO towns (town, name, kind, admin_code, county, geom) VALUES ('x', 'x', 'town', '" + admin_code +
+                     "', " + county + ", ST_Multi(ST_MakeEnvelope(119.6, 28.8, 119.7, 28.9, 4490)))");
+        } catch (const std::exception&) {
+            return true;
+        }
+        return false;
+    };
+    EXPECT_TRUE(refused("NULL", "330702999"));
+    EXPECT_TRUE(refused("'330703'", "330703999")) << "no such county";
+    EXPECT_TRUE(refused("'330702'", "330703999")) << "a division code of another county";
+    EXPECT_TRUE(refused("'330702'", "33070299")) << "not 9 digits";
+    EXPECT_FALSE(refused("'330702'", "330702999"));
+}
+
+TEST(Migrate, AnEmptyDatabaseGetsNoCounty) {
+    test::TestDatabase t("counties_empty");
+    data::migrate(t.db(), data::data_dir());
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM counties"), "0");
+    EXPECT_EQ(t.scalar("SELECT seq FROM change_counters WHERE topic = 'towns'"), "1");
 }
