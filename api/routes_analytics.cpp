@@ -150,7 +150,7 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                    {"rows", rows},
                                    {"total", indicators_json(answer.total)}};
                     return Response::json(200, out.dump());
-                }, k_default_max_body, RouteClass::standard});
+                }, k_default_max_body, RouteClass::heavy});
 
     router.add({"GET", "/api/v1/analytics/hotspots", Access::token,
                 {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db, cache](Context& ctx) {

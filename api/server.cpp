@@ -271,8 +271,10 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads,
         &service, Address(host, Port(static_cast<std::uint16_t>(port))), std::max(1, threads));
     const int workers = m_state->threads;
     // Two for probes: a /readyz waiting up to a second for a database connection must not
-    // hold up /healthz and /metrics.
-    const std::array<int, k_work_classes> derived{2, workers, workers, workers, std::max(1, workers / 4)};
+    // hold up /healthz and /metrics. Heavy work gets half, at least two: at a million
+    // reports a year's completion table takes ~40 ms of CPU, and a command room opening
+    // the meeting view asks for several at once (measured with scripts/load.sh).
+    const std::array<int, k_work_classes> derived{2, workers, workers, workers, std::max(2, workers / 2)};
     for (std::size_t c = 0; c < k_work_classes; ++c)
         if (limits.threads[c] <= 0) limits.threads[c] = derived[c];
     m_state->limits = limits;

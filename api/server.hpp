@@ -31,15 +31,15 @@ void tune_allocator_for_serving() noexcept;
 /// Retry-After: 1 (docs/operations.md "Overload").
 struct WorkLimits {
     std::array<int, k_work_classes> threads{};        // 0: derived from HttpServer's `threads`
-    std::array<std::size_t, k_work_classes> queue{64, 256, 256, 128, 8};
+    std::array<std::size_t, k_work_classes> queue{64, 256, 256, 128, 32};
 };
 
 class HttpServer {
 public:
     /// @param listen "host:port"; port 0 picks a free one (see port())
     /// @param threads workers for the tiles, read and write classes each (Pistache's own
-    ///        I/O threads only read and write sockets); probes get one, heavy work a
-    ///        quarter (at least one), unless `limits` says otherwise
+    ///        I/O threads only read and write sockets); probes get two, heavy work
+    ///        half (at least two), unless `limits` says otherwise
     /// @throws Error(bad_request) for a malformed address
     HttpServer(Service& service, const std::string& listen, int threads, WorkLimits limits = {});
     ~HttpServer();

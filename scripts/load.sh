@@ -5,7 +5,9 @@
 # client_ids, report lists and analytics completion run at once, the connections split
 # between them (wrk per endpoint, so each gets its own rate and latency). Afterwards:
 # zero 5xx, zero socket errors, every acknowledged report in the database, and server RSS
-# growth after a warm-up under 10%. Prints a table; exits 1 when a check fails.
+# growth after a warm-up under 10%, and a cached tile served at ≥ 0.8× the rate of
+# /healthz on the same server (measured after the warm-up, before the mix). Prints a
+# table; exits 1 when a check fails.
 #
 # The server: WANGGE_LOAD_URL (default http://127.0.0.1:8080) when one answers there and
 # its process can be found (for RSS); otherwise build/wangge serve is started on
@@ -135,6 +137,18 @@ echo "load.sh: warm-up ${warmup} s, then ${duration} s at $connections connectio
 tile_cache() { curl -fsS -m 10 "$url/metrics" | awk '/^wangge_tile_cache_bytes\{kind="used"\}/ {printf "%d", $2 / 1048576}'; }
 sed "s|^|$url|" "$work/tiles" | xargs -P 8 -n 50 curl -fsS -H "Authorization: Bearer $token" >/dev/null || true
 mix "$warmup" warm
+
+# A cached tile against /healthz on the same server, before the mix (nothing is written
+# meanwhile, so the tile stays cached): what serving from memory costs beyond a health
+# check (token lookup, snapshot check, cache lookup). Target: ≥ 0.8.
+rps_of() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+cached_tile=$(grep '/reports/14/' "$work/tiles" | head -n 1)
+curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$url$cached_tile"
+wrk -t1 -c32 -d5s "$url/healthz" >"$work/healthz" 2>&1
+wrk -t1 -c32 -d5s -H "Authorization: Bearer $token" "$url$cached_tile" >"$work/cached" 2>&1
+rps_healthz=$(rps_of "$work/healthz"); rps_cached=$(rps_of "$work/cached")
+ratio_cached=$(awk -v a="${rps_cached:-0}" -v b="${rps_healthz:-1}" 'BEGIN { printf "%.2f", a / b }')
+
 rss_warm=$(rss_kb)
 cache_warm=$(tile_cache)
 rss_peak=$rss_warm
@@ -173,6 +187,8 @@ for f in tiles posts lists analytics; do
 done
 growth=$(awk -v a="$rss_warm" -v b="$rss_end" 'BEGIN { printf "%.1f", (b - a) * 100 / a }')
 echo
+echo "cached tile ${rps_cached:-?} req/s, /healthz ${rps_healthz:-?} req/s: ratio $ratio_cached (target ≥ 0.8)"
+awk -v r="$ratio_cached" 'BEGIN { exit !(r >= 0.8) }' || { echo "  FAIL: a cached tile costs more than 1.25 health checks" >&2; fail=1; }
 echo "reports acknowledged: $acked, in the database: $stored, missing: $missing"
 echo "server RSS: after warm-up $(( rss_warm / 1024 )) MiB, end $(( rss_end / 1024 )) MiB, peak $(( rss_peak / 1024 )) MiB, growth ${growth}% (tile cache ${cache_warm} → ${cache_end} MiB)"
 (( missing == 0 )) || { echo "  FAIL: $missing acknowledged report(s) not in the database" >&2; fail=1; }

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> queue_texts;
     serve->add_option("--queue", queue_texts,
                       "requests that may wait per class before 503 overloaded, CLASS=N (repeatable; defaults probe=64 "
-                      "tiles=256 read=256 write=128 heavy=8)")
+                      "tiles=256 read=256 write=128 heavy=32)")
         ->check([](const std::string& v) {
             const auto eq = v.find('=');
             if (eq == std::string::npos || eq + 1 == v.size() || v.size() - eq > 7 ||

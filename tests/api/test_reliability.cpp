@@ -239,7 +239,7 @@ TEST(Reliability, AFullQueueIsAQuick503AndProbesStayFast) {
     test::TestDatabase t("overload");
     load_small_demo(t.db());
     const auto token = command_token(t.db());
-    // One heavy worker, one place in its queue: the third meeting pack at once is shed.
+    // Two heavy workers, one place in their queue: the fourth meeting pack at once is shed.
     test::ServeProcess server(t.conninfo(), {"--threads", "4", "--queue", "heavy=1"});
     for (int i = 0; i < 600 && fetch(server.base() + "/readyz").status != 200; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
