@@ -1,6 +1,5 @@
 #include "data/demo_province.hpp"
 
-#include "core/domain.hpp"
 #include "core/embedded.hpp"
 #include "core/error.hpp"
 #include "data/rng.hpp"
@@ -70,11 +69,18 @@ std::string kind_of(const std::string& name) {
     throw Error(ErrorCode::internal, "province.json: no kind for county " + name);
 }
 
+const nlohmann::json& embedded_book() {
+    static const nlohmann::json k_book = [] {
+        const auto it = std::find_if(k_demo_province.begin(), k_demo_province.end(),
+                                     [](const EmbeddedFile& f) { return f.name == "province.json"; });
+        if (it == k_demo_province.end()) throw Error(ErrorCode::internal, "province.json is not embedded");
+        return nlohmann::json::parse(it->content);
+    }();
+    return k_book;
+}
+
 Book read_book(const geo::Transformer& to_metric) {
-    const auto it = std::find_if(k_demo_province.begin(), k_demo_province.end(),
-                                 [](const EmbeddedFile& f) { return f.name == "province.json"; });
-    if (it == k_demo_province.end()) throw Error(ErrorCode::internal, "province.json is not embedded");
-    const auto j = nlohmann::json::parse(it->content);
+    const auto& j = embedded_book();
     auto metric = [&](const nlohmann::json& at) { return to_metric.forward({at.at(0).get<double>(), at.at(1).get<double>()}); };
     Book b;
     for (const auto& p : j.at("outline")) {
@@ -449,15 +455,25 @@ double grid_density_peak(const std::string& town_kind) {
     return town_kind == "subdistrict" ? 1.5 : town_kind == "township" ? 2.5 : 5.0;
 }
 
+// The county that plan_province keeps for the pilots: all of them lie in one, 婺城区.
+std::string pilot_county_of(const std::vector<Town>& pilots) {
+    for (const auto& t : pilots)
+        if (t.spec.county != pilots.front().spec.county)
+            throw Error(ErrorCode::internal, "demo: the pilot towns must share one county");
+    return pilots.front().spec.county;
+}
+
 }  // namespace
 
-ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<const GEOSGeometry*>& pilot_outlines) {
-    if (pilot_outlines.empty()) throw Error(ErrorCode::internal, "demo: the province needs the pilot towns");
-    const std::string pilot_county(k_towns.front().admin_code.substr(0, 6));
+ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<Town>& pilot_towns) {
+    if (pilot_towns.empty()) throw Error(ErrorCode::internal, "demo: the province needs the pilot towns");
+    const std::string pilot_county = pilot_county_of(pilot_towns);
+    std::vector<const GEOSGeometry*> pilot_outlines;
     std::set<std::string> reserved_names, reserved_codes;
-    for (const auto& t : k_towns) {
-        reserved_names.insert(strip_suffix(std::string(t.name)));
-        reserved_codes.insert(std::string(t.admin_code));
+    for (const auto& t : pilot_towns) {
+        pilot_outlines.push_back(t.metric.get());
+        reserved_names.insert(strip_suffix(t.spec.name));
+        reserved_codes.insert(t.spec.admin_code);
     }
 
     Rng root(seed);
@@ -632,10 +648,9 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
     return plan;
 }
 
-std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan,
-                                        const std::vector<const GEOSGeometry*>& pilot_outlines) {
+std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilot_towns) {
     std::vector<std::string> problems;
-    const std::string pilot_county(k_towns.front().admin_code.substr(0, 6));
+    const std::string pilot_county = pilot_county_of(pilot_towns);
     auto digits = [](const std::string& s, std::size_t n) {
         return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
@@ -660,7 +675,7 @@ std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePla
     std::set<std::string> codes, admin_codes;
     std::map<std::string, std::set<std::string>> names;
     std::map<std::string, std::vector<const GEOSGeometry*>> parts;
-    for (const auto* p : pilot_outlines) parts[pilot_county].push_back(p);
+    for (const auto& p : pilot_towns) parts[pilot_county].push_back(p.metric.get());
     for (const auto& t : plan.towns) {
         const std::string what = "town " + t.code;
         if (t.code.empty() || !std::all_of(t.code.begin(), t.code.end(), [](char c) {
@@ -671,9 +686,9 @@ std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePla
         if (!admin_codes.insert(t.admin_code).second) problems.push_back(what + ": admin code twice");
         if (!digits(t.admin_code, 9) || !t.admin_code.starts_with(t.county))
             problems.push_back(what + ": admin code " + t.admin_code + " is not its county's");
-        for (const auto& pilot : k_towns)
-            if (t.admin_code == pilot.admin_code || (t.county == pilot_county && t.name == pilot.name))
-                problems.push_back(what + " reuses the pilot " + std::string(pilot.name));
+        for (const auto& pilot : pilot_towns)
+            if (t.admin_code == pilot.spec.admin_code || (t.county == pilot_county && t.name == pilot.spec.name))
+                problems.push_back(what + " reuses the pilot " + pilot.spec.name);
         if (!names[t.county].insert(t.name).second) problems.push_back(what + ": name " + t.name + " twice in its county");
         if (t.kind != "town" && t.kind != "township" && t.kind != "subdistrict") problems.push_back(what + ": kind " + t.kind);
         if (t.grid_count <= 0) problems.push_back(what + ": no grids");

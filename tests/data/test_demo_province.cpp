@@ -2,7 +2,6 @@
 // that towns tile their counties and the pilots stay as they were, determinism, and that
 // check_province notices a broken plan. No database.
 
-#include "core/domain.hpp"
 #include "data/demo_province.hpp"
 #include "data/demo_world.hpp"
 #include "data/migrate.hpp"
@@ -37,13 +36,14 @@ protected:
     static void SetUpTestSuite() {
         w = std::make_unique<World>();
         const auto names = data::demo::NameBook::read(data::data_dir() / "demo" / "names.json");
-        w->pilots = data::demo::build_towns(w->geos, names, k_seed);
+        const auto pilots = data::demo::read_pilots(data::data_dir() / "demo" / "pilots.json");
+        w->pilots = data::demo::build_towns(w->geos, names, pilots.towns, k_seed);
         for (const auto& t : w->pilots) {
             w->outlines.push_back(t.metric.get());
             w->outline_wkb.push_back(w->geos.to_ewkb_hex(t.metric.get(), 4549));
         }
         const auto start = std::chrono::steady_clock::now();
-        w->plan = data::demo::plan_province(w->geos, k_seed, w->outlines);
+        w->plan = data::demo::plan_province(w->geos, k_seed, w->pilots);
         w->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::cout << "plan_province: " << w->seconds << " s, " << w->plan.counties.size() << " counties, "
                   << w->plan.towns.size() << " towns\n";
@@ -77,7 +77,7 @@ TEST_F(ProvincePlan, HasProvinceScaleCounts) {
 TEST_F(ProvincePlan, TakesWellUnderAMinute) { EXPECT_LT(w->seconds, 60.0); }
 
 TEST_F(ProvincePlan, PassesItsOwnChecks) {
-    const auto problems = data::demo::check_province(geos, plan, w->outlines);
+    const auto problems = data::demo::check_province(geos, plan, w->pilots);
     for (std::size_t i = 0; i < std::min<std::size_t>(problems.size(), 20); ++i) ADD_FAILURE() << problems[i];
     EXPECT_TRUE(problems.empty()) << problems.size() << " problems";
 }
@@ -149,12 +149,12 @@ TEST_F(ProvincePlan, KeepsThePilotsUnchangedInsideWucheng) {
     auto prepared = geos.prepare(wucheng->metric.get());
     for (std::size_t i = 0; i < w->outlines.size(); ++i) {
         EXPECT_EQ(geos.to_ewkb_hex(w->outlines[i], 4549), w->outline_wkb[i]);
-        EXPECT_TRUE(geos.prepared_covers(prepared.get(), w->outlines[i])) << w->pilots[i].info->name;
+        EXPECT_TRUE(geos.prepared_covers(prepared.get(), w->outlines[i])) << w->pilots[i].spec.name;
     }
     std::set<std::string> pilot_names, pilot_codes;
-    for (const auto& t : k_towns) {
-        pilot_names.insert(std::string(t.name));
-        pilot_codes.insert(std::string(t.admin_code));
+    for (const auto& t : w->pilots) {
+        pilot_names.insert(t.spec.name);
+        pilot_codes.insert(t.spec.admin_code);
     }
     for (const auto& t : plan.towns) {
         EXPECT_FALSE(pilot_codes.contains(t.admin_code)) << t.code;
@@ -200,7 +200,7 @@ TEST_F(ProvincePlan, SubdistrictsAreSmallerAndDenserThanTownships) {
 }
 
 TEST_F(ProvincePlan, IsDeterministicForASeed) {
-    const auto again = data::demo::plan_province(geos, k_seed, w->outlines);
+    const auto again = data::demo::plan_province(geos, k_seed, w->pilots);
     ASSERT_EQ(again.towns.size(), plan.towns.size());
     ASSERT_EQ(again.counties.size(), plan.counties.size());
     for (std::size_t i : {std::size_t{0}, plan.towns.size() / 3, plan.towns.size() / 2, plan.towns.size() - 1}) {
@@ -212,18 +212,18 @@ TEST_F(ProvincePlan, IsDeterministicForASeed) {
     EXPECT_EQ(geos.to_ewkb_hex(again.counties[40].metric.get(), 4549),
               geos.to_ewkb_hex(plan.counties[40].metric.get(), 4549));
 
-    const auto other = data::demo::plan_province(geos, k_seed + 1, w->outlines);
+    const auto other = data::demo::plan_province(geos, k_seed + 1, w->pilots);
     EXPECT_NE(geos.to_ewkb_hex(other.counties[40].metric.get(), 4549),
               geos.to_ewkb_hex(plan.counties[40].metric.get(), 4549));
-    EXPECT_TRUE(data::demo::check_province(geos, other, w->outlines).empty());
+    EXPECT_TRUE(data::demo::check_province(geos, other, w->pilots).empty());
 }
 
 // The outline's noise, the seeds and the merges of detached pieces all change with the
 // seed: a few more seeds must plan cleanly too (each ~0.3 s).
 TEST_F(ProvincePlan, PlansCleanlyForOtherSeeds) {
     for (std::uint64_t seed : {1u, 2u, 3u, 42u}) {
-        const auto other = data::demo::plan_province(geos, seed, w->outlines);
-        const auto problems = data::demo::check_province(geos, other, w->outlines);
+        const auto other = data::demo::plan_province(geos, seed, w->pilots);
+        const auto problems = data::demo::check_province(geos, other, w->pilots);
         EXPECT_TRUE(problems.empty()) << "seed " << seed << ": " << problems.front();
         EXPECT_EQ(other.counties.size(), 90u);
     }
@@ -237,7 +237,7 @@ TEST_F(ProvincePlan, ChecksNoticeABrokenPlan) {
     std::swap(moved.metric, copy);
     const std::string code = plan.towns[1].code;
     plan.towns[1].code = plan.towns[0].code;
-    const auto problems = data::demo::check_province(geos, plan, w->outlines);
+    const auto problems = data::demo::check_province(geos, plan, w->pilots);
     plan.towns[1].code = code;
     std::swap(moved.metric, copy);
 
