@@ -77,15 +77,57 @@ template <class Fn> void parallel_for(std::size_t n, int threads, Fn fn) {
     if (error) std::rethrow_exception(error);
 }
 
-std::string lonlat_hex(const geo::Geos& geos, const geo::Transformer& to_lonlat, const GEOSGeometry* metric) {
-    auto lonlat = geos.transform(metric, [&](double& x, double& y) {
+geo::GeomPtr to_lonlat_rounded(const geo::Geos& geos, const geo::Transformer& to_lonlat, const GEOSGeometry* metric) {
+    return geos.transform(metric, [&](double& x, double& y) {
         const auto p = to_lonlat.forward({x, y});
         // As the towns' grids (data/demo_layout.cpp): 1e-9°, shared vertices identical.
         x = std::round(p.x / 1e-9) * 1e-9;
         y = std::round(p.y / 1e-9) * 1e-9;
         return true;
     });
-    return geos.to_ewkb_hex(lonlat.get(), geo::k_storage_srid);
+}
+
+// The plan's towns and counties have straight edges of 10 km and more, which EPSG:4490
+// bends off their chord by up to a metre: a town whose grids put vertices on such an edge
+// would not match its own outline there, nor its neighbour's grids. Splitting edges into
+// pieces of at most this length keeps the difference below a millimetre.
+constexpr double k_max_edge_m = 250;
+
+// Each edge is split from its lexicographically smaller end, so a neighbour that shares
+// it gets bit-identical points.
+std::vector<geo::XY> densified_ring(const std::vector<geo::XY>& ring) {
+    std::vector<geo::XY> out;
+    for (std::size_t i = 0; i + 1 < ring.size(); ++i) {
+        const geo::XY a = ring[i], b = ring[i + 1];
+        out.push_back(a);
+        const int n = static_cast<int>(std::ceil(std::hypot(b.x - a.x, b.y - a.y) / k_max_edge_m));
+        const bool forward = a.x < b.x || (a.x == b.x && a.y < b.y);
+        const geo::XY from = forward ? a : b, to = forward ? b : a;
+        for (int k = 1; k < n; ++k) {
+            const double f = static_cast<double>(forward ? k : n - k) / n;
+            out.push_back({from.x + f * (to.x - from.x), from.y + f * (to.y - from.y)});
+        }
+    }
+    return out;
+}
+
+// A town may enclose another (seed 7 has one): its holes, found as what its shell has
+// more, are densified the same way and cut out again.
+geo::GeomPtr densified(const geo::Geos& geos, const GEOSGeometry* polygon) {
+    auto shell = geos.polygon(geos.exterior_ring(polygon));
+    auto out = geos.polygon(densified_ring(geos.exterior_ring(polygon)));
+    const double area = geos.area(polygon);
+    if (geos.area(shell.get()) - area > 1e-9 * area) {
+        auto holes = geos.difference(shell.get(), polygon);
+        const bool single = geos.type_name(holes.get()) == "Polygon";
+        for (int i = 0; i < (single ? 1 : geos.num_geometries(holes.get())); ++i) {
+            auto hole = densified(geos, single ? holes.get() : geos.geometry_n(holes.get(), i).get());
+            out = geos.difference(out.get(), hole.get());
+        }
+    }
+    if (geos.type_name(out.get()) != geos.type_name(polygon) || std::abs(geos.area(out.get()) - area) > 1e-9 * area)
+        throw Error(ErrorCode::internal, "demo: a planned outline changed when densified");
+    return out;
 }
 
 struct Province {
@@ -102,6 +144,7 @@ Province lay_out_province(const geo::Geos& geos, const DemoOptions& options, con
     Province p;
     p.towns = demo::build_towns(geos, names, pilots.towns, options.seed);
     p.plan = demo::plan_province(geos, options.seed, p.towns);
+    for (auto& town : p.plan.towns) town.metric = densified(geos, town.metric.get());
     summary.plan_seconds = seconds_since(start);
 
     start = Clock::now();
@@ -136,9 +179,20 @@ Province lay_out_province(const geo::Geos& geos, const DemoOptions& options, con
 
 void write_structure(pqxx::work& tx, const geo::Geos& geos, const Province& p, Timestamp valid_from) {
     const geo::Transformer to_lonlat("EPSG:4549", "EPSG:4490");
-    for (const auto& c : p.plan.counties)
-        tx.exec_params("INSERT INTO counties (code, name, kind, city, geom) VALUES ($1,$2,$3,$4, ST_Multi($5::geometry))",
-                       c.code, c.name, c.kind, c.city, lonlat_hex(geos, to_lonlat, c.metric.get()));
+    for (const auto& c : p.plan.counties) {
+        // A county may be in pieces (islands): each densified as the towns, then one
+        // MULTIPOLYGON of 1e-9° text, the towns' rounding.
+        std::string wkt = "SRID=4490;MULTIPOLYGON(";
+        const bool single = geos.type_name(c.metric.get()) == "Polygon";
+        for (int i = 0; i < (single ? 1 : geos.num_geometries(c.metric.get())); ++i) {
+            auto part = densified(geos, single ? c.metric.get() : geos.geometry_n(c.metric.get(), i).get());
+            const auto text = geos.to_wkt(to_lonlat_rounded(geos, to_lonlat, part.get()).get(), 9);
+            wkt.append(i == 0 ? "" : ",").append(text.substr(text.find('(')));
+        }
+        wkt += ")";
+        tx.exec_params("INSERT INTO counties (code, name, kind, city, geom) VALUES ($1,$2,$3,$4,$5::geometry)", c.code,
+                       c.name, c.kind, c.city, wkt);
+    }
     for (const auto& town : p.towns)
         tx.exec_params("INSERT INTO towns (town, name, kind, admin_code, county, geom) "
                        "VALUES ($1,$2,$3,$4,$5, ST_Multi($6::geometry))",
@@ -242,7 +296,7 @@ private:
                 Rng rng = Rng(m_options.seed ^ demo::k_reports_salt ^ k_province_salt).fork(t + 1);
                 std::vector<Report> reports;
                 demo::simulate_town_reports(w.geos, w.to_lonlat, m_model, m_towns[t], t,
-                                            m_options.reports * m_towns[t].spec.report_share, rng, reports);
+                                            m_options.reports * m_towns[t].spec.report_share, true, rng, reports);
                 std::stable_sort(reports.begin(), reports.end(), [](const Report& a, const Report& b) {
                     return a.reported_at != b.reported_at ? a.reported_at < b.reported_at : a.client_id < b.client_id;
                 });

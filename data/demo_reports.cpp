@@ -70,7 +70,7 @@ public:
         m_outline = geos.prepare(town.metric.get());
     }
 
-    void run(Rng& rng, double total, std::vector<Report>& out) {
+    void run(Rng& rng, double total, bool carry, std::vector<Report>& out) {
         const auto& town = m_town;
         const DemoOptions& options = m_model.options;
         const year_month first = options.until - months{11};
@@ -78,11 +78,15 @@ public:
         std::size_t fading = rng.below(town.grids.size());
         if (fading == rising) fading = (fading + town.grids.size() / 2) % town.grids.size();
         const double per_month = total / 12.0;
+        double expected = 0;
+        long issued = 0;
         for (int m = 0; m < 12; ++m) {
             const year_month ym = first + months{m};
             // Summer peak (rain, heat, river and environment work), ±20%.
             const double season = 1.0 + 0.2 * std::sin(2 * std::numbers::pi * (static_cast<unsigned>(ym.month()) - 4.0) / 12.0);
-            const int count = static_cast<int>(std::lround(per_month * season));
+            expected += per_month * season;
+            const int count = static_cast<int>(carry ? std::lround(expected) - issued : std::lround(per_month * season));
+            issued += count;
             // One grid grows month by month, one fades (the trends the meeting looks for).
             const int n_rising = static_cast<int>(std::lround(count * 0.02 * (m + 1)));
             const int n_fading = static_cast<int>(std::lround(count * 0.02 * (12 - m)));
@@ -293,8 +297,9 @@ ReportModel::ReportModel(const std::vector<Category>& catalogue, const WorkCalen
 }
 
 void simulate_town_reports(const geo::Geos& geos, const geo::Transformer& to_lonlat, const ReportModel& model,
-                           const Town& town, std::size_t town_index, double total, Rng& rng, std::vector<Report>& out) {
-    TownSimulator(geos, to_lonlat, model, town, town_index).run(rng, total, out);
+                           const Town& town, std::size_t town_index, double total, bool carry, Rng& rng,
+                           std::vector<Report>& out) {
+    TownSimulator(geos, to_lonlat, model, town, town_index).run(rng, total, carry, out);
 }
 
 std::vector<Report> simulate_reports(const geo::Geos& geos, const std::vector<Town>& towns,
@@ -308,7 +313,8 @@ std::vector<Report> simulate_reports(const geo::Geos& geos, const std::vector<To
         Rng rng = root.fork(t + 1);
         // The town's share (data/demo/pilots.json): 白龙桥镇 at the seed's scale (~200
         // a month by default), the dense subdistrict as busy, the rural township least.
-        simulate_town_reports(geos, to_lonlat, model, towns[t], t, options.reports * towns[t].spec.report_share, rng, out);
+        simulate_town_reports(geos, to_lonlat, model, towns[t], t, options.reports * towns[t].spec.report_share, false,
+                              rng, out);
     }
     std::stable_sort(out.begin(), out.end(), [](const Report& a, const Report& b) {
         return a.reported_at != b.reported_at ? a.reported_at < b.reported_at : a.client_id < b.client_id;

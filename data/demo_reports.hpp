@@ -75,8 +75,12 @@ inline constexpr std::uint64_t k_reports_salt = 0x5245504f525453ULL;
 /// Appends one town's reports of twelve months ending with `options.until` (about
 /// `total`, before the summer peak and the cutoff), in the order drawn: by month, not by
 /// time, with id 0 and Report::town = town_index. Draws only from `rng`.
+/// @param carry each month's count carries the fraction the months before it left over,
+///        so a town of a few reports a year has them; without it each month is rounded
+///        on its own (the default demo, whose data must not change).
 void simulate_town_reports(const geo::Geos& geos, const geo::Transformer& to_lonlat, const ReportModel& model,
-                           const Town& town, std::size_t town_index, double total, Rng& rng, std::vector<Report>& out);
+                           const Town& town, std::size_t town_index, double total, bool carry, Rng& rng,
+                           std::vector<Report>& out);
 
 /// Simulates the reports of twelve months ending with `options.until`, with workflow
 /// events up to `options.cutoff`, each town's share by its report_share. Ids are 1..n in
