@@ -1,7 +1,9 @@
 #pragma once
 // Query strings of the analytics endpoints → the typed …Params of analytics/, parsed once
 // and checked before any arithmetic (STYLE.md "Typed parameters, parsed once"). Pure:
-// no database; every failure is Error(bad_request) naming the field.
+// no database; every failure is Error(bad_request) naming the field. Town and category
+// codes are checked for their form only: whether they exist is for the handler to ask
+// (the town directory, the catalogue).
 
 #include "analytics/completion.hpp"
 #include "analytics/meeting.hpp"

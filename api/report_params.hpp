@@ -27,7 +27,8 @@ std::variant<data::ReportInput, Error> parse_report(const nlohmann::json& item);
 /// Error(payload_too_large) beyond k_max_batch features
 std::vector<std::variant<data::ReportInput, Error>> parse_report_batch(const nlohmann::json& body);
 
-/// GET /api/v1/reports query. @throws Error(bad_request) naming the parameter
+/// GET /api/v1/reports query. @throws Error(bad_request) naming the parameter (whether
+/// the town exists is the town directory's to say: the route checks it)
 data::ReportFilter parse_report_filter(const std::map<std::string, std::string>& query);
 
 /// The opaque paging cursor (a pair of integers).

@@ -3,6 +3,7 @@
 
 #include "api/analytics_params.hpp"
 #include "api/service.hpp"
+#include "api/towns.hpp"
 #include "core/error.hpp"
 #include "data/analytics_store.hpp"
 #include "data/analytics_store_cache.hpp"
@@ -67,15 +68,18 @@ void require_analyst(const Context& ctx) {
         throw Error(ErrorCode::forbidden, "analytics need a leader, command or admin token");
 }
 
-void require_reader(const Context& ctx, const std::string& town) {
+// After the parameters' form: an unknown town is a bad parameter (400) like the others,
+// checked before the token's towns.
+void require_reader(const Context& ctx, data::TownDirectory& towns, const std::string& town) {
     const auto& caller = ctx.caller();
     require_analyst(ctx);
     if (town == "all") {
         if (caller.role != Role::admin && !caller.towns.empty())
             throw Error(ErrorCode::forbidden, "town=all needs a token that covers every town");
-    } else if (!caller.covers_town(town)) {
-        throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
+        return;
     }
+    require_known_town(towns, town);
+    if (!caller.covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
 }
 
 void require_category(data::Database& db, const std::optional<std::string>& category) {
@@ -127,12 +131,13 @@ json meeting_json(const analytics::MeetingPack& p) {
 
 }  // namespace
 
-void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps) {
+void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps,
+                          data::TownDirectory& towns) {
     router.add({"GET", "/api/v1/analytics/completion", Access::token, {"town", "from", "to", "by", "as_of"},
-                [&db, cache](Context& ctx) {
+                [&db, cache, &towns](Context& ctx) {
                     require_analyst(ctx);
                     const auto params = parse_completion_params(ctx.request.query, now_seconds());
-                    require_reader(ctx, params.town);
+                    require_reader(ctx, towns, params.town);
                     const auto answer = data::completion_report(db, params, cache);
                     json rows = json::array();
                     for (const auto& r : answer.rows) {
@@ -153,10 +158,10 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                 }, k_default_max_body, RouteClass::heavy});
 
     router.add({"GET", "/api/v1/analytics/hotspots", Access::token,
-                {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db, cache](Context& ctx) {
+                {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db, cache, &towns](Context& ctx) {
                     require_analyst(ctx);
                     const auto params = parse_hotspot_params(ctx.request.query);
-                    require_reader(ctx, params.town);
+                    require_reader(ctx, towns, params.town);
                     require_category(db, params.category);
                     const auto report = data::hotspot_report(db, params, cache);
                     json grids = json::array();
@@ -180,10 +185,10 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                 }, k_default_max_body, RouteClass::heavy});
 
     router.add({"GET", "/api/v1/analytics/trends", Access::token,
-                {"town", "end", "months", "platform", "category", "weights"}, [&db, cache](Context& ctx) {
+                {"town", "end", "months", "platform", "category", "weights"}, [&db, cache, &towns](Context& ctx) {
                     require_analyst(ctx);
                     const auto params = parse_trend_params(ctx.request.query, now_seconds());
-                    require_reader(ctx, params.town);
+                    require_reader(ctx, towns, params.town);
                     require_category(db, params.category);
                     const auto report = data::trend_report(db, params, cache);
                     json grids = json::array();
@@ -201,11 +206,12 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                     return Response::json(200, json{{"months", report.months}, {"grids", grids}}.dump());
                 }, k_default_max_body, RouteClass::heavy});
 
-    router.add({"GET", "/api/v1/meetings/{town}/{month}", Access::token, {"f", "as_of"}, [&db, cache, maps](Context& ctx) {
+    router.add({"GET", "/api/v1/meetings/{town}/{month}", Access::token, {"f", "as_of"}, [&db, cache, maps, &towns](Context& ctx) {
                     require_analyst(ctx);
+                    require_existing_town(towns, ctx.path.at("town"));  // a path: 404 before any parameter
                     const auto params =
                         parse_meeting_params(ctx.path.at("town"), ctx.path.at("month"), ctx.request.query, ctx.request.header("accept"));
-                    require_reader(ctx, params.town);
+                    require_reader(ctx, towns, params.town);
                     const auto pack = data::meeting_pack(db, params, maps, cache);
                     Response r;
                     switch (params.format) {

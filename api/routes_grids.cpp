@@ -3,6 +3,7 @@
 #include "api/grid_json.hpp"
 #include "api/report_params.hpp"
 #include "api/service.hpp"
+#include "api/towns.hpp"
 #include "data/grid_edit.hpp"
 #include "data/grid_import.hpp"
 #include "geo/ogr_io.hpp"
@@ -18,8 +19,8 @@ void require_gis(const Context& ctx) {
     if (!ctx.caller().has_role({Role::gis_admin})) throw Error(ErrorCode::forbidden, "editing grids needs a gis_admin token");
 }
 
-void require_town_access(const Context& ctx, const std::string& town) {
-    if (!find_town(town)) throw Error(ErrorCode::not_found, "no town " + town);
+void require_town_access(data::TownDirectory& towns, const Context& ctx, const std::string& town) {
+    require_existing_town(towns, town);
     if (!ctx.caller().covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
 }
 
@@ -40,11 +41,11 @@ double sliver_of(const Request& r) {
 
 }  // namespace
 
-void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk) {
-    router.add({"POST", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
+void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk, data::TownDirectory& towns) {
+    router.add({"POST", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk, &towns](Context& ctx) {
                     require_gis(ctx);
                     const auto& town = ctx.path.at("town");
-                    require_town_access(ctx, town);
+                    require_town_access(towns, ctx, town);
                     auto edit = parse_grid_feature(parse_json_body(ctx.request), true);
                     if (edit.retire || edit.expected_version)
                         throw Error(ErrorCode::bad_request, "POST creates a grid: no version, not retired");
@@ -56,12 +57,12 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     return r;
                 }, k_grid_max_body});
 
-    router.add({"PUT", "/api/v1/grids/{grid}", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
+    router.add({"PUT", "/api/v1/grids/{grid}", Access::token, {"sliver_m2"}, [&db, &desk, &towns](Context& ctx) {
                     require_gis(ctx);
                     const auto& id = ctx.path.at("grid");
                     auto grid = data::find_grid(db, id);
                     if (!grid) throw Error(ErrorCode::not_found, "no grid " + id);
-                    require_town_access(ctx, grid->town);
+                    require_town_access(towns, ctx, grid->town);
                     auto edit = parse_grid_feature(parse_json_body(ctx.request), false);
                     if (!edit.id.empty() && edit.id != id) throw_bad_field("id", "does not match the grid in the path");
                     if (edit.retire) throw Error(ErrorCode::bad_request, "retire a grid with DELETE");
@@ -77,22 +78,22 @@ void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& desk)
                     return r;
                 }, k_grid_max_body});
 
-    router.add({"PUT", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk](Context& ctx) {
+    router.add({"PUT", "/api/v1/towns/{town}/grids", Access::token, {"sliver_m2"}, [&db, &desk, &towns](Context& ctx) {
                     require_gis(ctx);
                     const auto& town = ctx.path.at("town");
-                    require_town_access(ctx, town);
+                    require_town_access(towns, ctx, town);
                     const auto edits = parse_grid_collection(parse_json_body(ctx.request));
                     geo::ValidationRules rules;
                     rules.sliver_m2 = sliver_of(ctx.request);
                     return edited(data::edit_grids(db, desk, town, edits, ctx.caller(), false, rules), 200);
                 }, k_batch_max_body, RouteClass::heavy});
 
-    router.add({"DELETE", "/api/v1/grids/{grid}", Access::token, {}, [&db, &desk](Context& ctx) {
+    router.add({"DELETE", "/api/v1/grids/{grid}", Access::token, {}, [&db, &desk, &towns](Context& ctx) {
                     require_gis(ctx);
                     const auto& id = ctx.path.at("grid");
                     auto grid = data::find_grid(db, id);
                     if (!grid) throw Error(ErrorCode::not_found, "no grid " + id);
-                    require_town_access(ctx, grid->town);
+                    require_town_access(towns, ctx, grid->town);
                     data::GridEdit edit;
                     edit.id = id;
                     edit.retire = true;
@@ -147,12 +148,12 @@ std::string upload_name(const Request& r) {
 
 }  // namespace
 
-void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk& desk) {
+void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk& desk, data::TownDirectory& towns) {
     router.add({"POST", "/api/v1/towns/{town}/grids/import", Access::token, {"dry_run", "f", "filename"},
-                [&db, &desk](Context& ctx) {
+                [&db, &desk, &towns](Context& ctx) {
                     require_gis(ctx);
                     const auto& town = ctx.path.at("town");
-                    require_town_access(ctx, town);
+                    require_town_access(towns, ctx, town);
                     bool dry_run = false;
                     if (auto d = ctx.request.param("dry_run")) {
                         if (*d != "true" && *d != "false") throw_bad_field("dry_run", "must be true or false");

@@ -2,6 +2,7 @@
 
 #include "api/report_params.hpp"
 #include "api/service.hpp"
+#include "api/towns.hpp"
 #include "data/report_json.hpp"
 
 namespace wangge::api {
@@ -36,7 +37,7 @@ Response feature_collection(const data::ReportPage& page, const Request& request
 
 }  // namespace
 
-void add_report_routes(Router& router, data::ReportDesk& desk) {
+void add_report_routes(Router& router, data::ReportDesk& desk, data::TownDirectory& towns) {
     router.add({"POST", "/api/v1/reports", Access::token, {}, [&desk](Context& ctx) {
                     require_reporter(ctx);
                     const auto body = parse_json_body(ctx.request);
@@ -67,8 +68,9 @@ void add_report_routes(Router& router, data::ReportDesk& desk) {
                 "/api/v1/reports",
                 Access::token,
                 {"town", "grid", "status", "platform", "category", "from", "to", "bbox", "overdue", "limit", "cursor"},
-                [&desk](Context& ctx) {
+                [&desk, &towns](Context& ctx) {
                     const auto filter = parse_report_filter(ctx.request.query);
+                    if (filter.town) require_known_town(towns, *filter.town);
                     if (filter.town && !ctx.caller().covers_town(*filter.town))
                         throw Error(ErrorCode::forbidden, "this token does not cover town " + *filter.town);
                     // The web client polls this list; an unchanged page costs a 304.

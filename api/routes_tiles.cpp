@@ -7,6 +7,7 @@
 #include "core/domain.hpp"
 #include "core/error.hpp"
 #include "core/workflow.hpp"
+#include "data/town_directory.hpp"
 #include "tiles/tile_service.hpp"
 
 #include <nlohmann/json.hpp>
@@ -53,11 +54,11 @@ std::optional<std::uint32_t> parse_tile_number(std::string_view text, std::uint3
     return static_cast<std::uint32_t>(v);
 }
 
-tiles::ReportFilter parse_report_filter(const Request& request, const Principal& caller,
-                                        const std::function<bool(const std::string&)>& is_category) {
+tiles::ReportFilter parse_report_filter(const Request& request, const Principal& caller, const CodeCheck& is_category,
+                                        const CodeCheck& is_town) {
     tiles::ReportFilter f;
     if (auto town = request.param("town")) {
-        if (!find_town(*town)) throw_bad_field("town", "unknown town (expected bailongqiao, tashi, chengdong or jiangtang)");
+        if (!is_town(*town)) throw_bad_field("town", "unknown town '" + *town + "' (GET /api/v1/towns lists them)");
         if (!caller.covers_town(*town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + *town);
         f.towns = {*town};
     } else if (caller.role != Role::admin && !caller.towns.empty()) {
@@ -105,8 +106,7 @@ std::optional<double> parse_positive(const Request& request, const char* field, 
 
 }  // namespace
 
-tiles::TileParams parse_tile_params(const Context& ctx, bool retina,
-                                    const std::function<bool(const std::string&)>& is_category) {
+tiles::TileParams parse_tile_params(const Context& ctx, bool retina, const CodeCheck& is_category, const CodeCheck& is_town) {
     tiles::TileParams p;
     auto layer = tiles::parse_layer(ctx.path.at("layer"));
     if (!layer) throw Error(ErrorCode::not_found, "no tile layer '" + ctx.path.at("layer") + "' (grids, reports, heatmap, hotspots)");
@@ -123,14 +123,13 @@ tiles::TileParams parse_tile_params(const Context& ctx, bool retina,
     p.x = *x;
     p.y = *y;
     p.scale = retina ? 2 : 1;
-    p.filter = parse_report_filter(ctx.request, ctx.caller(), is_category);
+    p.filter = parse_report_filter(ctx.request, ctx.caller(), is_category, is_town);
     p.heat_max = parse_positive(ctx.request, "max", 1e9);
     p.radius_px = parse_positive(ctx.request, "radius", 128);
     return p;
 }
 
-tiles::StaticMapParams parse_static_map_params(const Context& ctx,
-                                               const std::function<bool(const std::string&)>& is_category) {
+tiles::StaticMapParams parse_static_map_params(const Context& ctx, const CodeCheck& is_category, const CodeCheck& is_town) {
     const auto& q = ctx.request;
     tiles::StaticMapParams p;
     for (const auto& name : split_list(q.param("layers").value_or("grids"))) {
@@ -168,7 +167,7 @@ tiles::StaticMapParams parse_static_map_params(const Context& ctx,
         if (!ok) throw_bad_field("bbox", "must be west,south,east,north in degrees with west < east and south < north");
         p.bbox = b;
     }
-    p.filter = parse_report_filter(q, ctx.caller(), is_category);
+    p.filter = parse_report_filter(q, ctx.caller(), is_category, is_town);
     p.heat_max = parse_positive(q, "max", 1e9);
     p.radius_px = parse_positive(q, "radius", 128);
     return p;
@@ -188,26 +187,36 @@ Response image_response(const tiles::TileAnswer& a) {
     return r;
 }
 
-Response tile_route(tiles::TileService& tiles, Context& ctx, bool retina) {
-    const auto params = parse_tile_params(ctx, retina, [&](const std::string& c) { return tiles.is_category(c); });
+// Both from memory: a cached tile costs no database round trip for its filter either.
+struct Codes {
+    CodeCheck is_category, is_town;
+};
+
+Codes codes_of(tiles::TileService& tiles, data::TownDirectory& towns) {
+    return {[&tiles](const std::string& c) { return tiles.is_category(c); },
+            [&towns](const std::string& t) { return towns.exists(t); }};
+}
+
+Response tile_route(tiles::TileService& tiles, const Codes& codes, Context& ctx, bool retina) {
+    const auto params = parse_tile_params(ctx, retina, codes.is_category, codes.is_town);
     return image_response(tiles.tile(params, ctx.request.header("if-none-match")));
 }
 
 }  // namespace
 
-void add_tile_routes(Router& router, tiles::TileService& tiles) {
+void add_tile_routes(Router& router, tiles::TileService& tiles, data::TownDirectory& towns) {
     const auto tile_keys = keys_with({"max", "radius", "access_token"});
+    const auto codes = codes_of(tiles, towns);
     // @2x first: "{y}.png" would also match "5@2x.png" and fail on the number.
     router.add({"GET", k_tile_route_2x, Access::token, tile_keys,
-                [&tiles](Context& ctx) { return tile_route(tiles, ctx, true); }, k_default_max_body, RouteClass::tile});
+                [&tiles, codes](Context& ctx) { return tile_route(tiles, codes, ctx, true); }, k_default_max_body, RouteClass::tile});
     router.add({"GET", k_tile_route, Access::token, tile_keys,
-                [&tiles](Context& ctx) { return tile_route(tiles, ctx, false); }, k_default_max_body, RouteClass::tile});
+                [&tiles, codes](Context& ctx) { return tile_route(tiles, codes, ctx, false); }, k_default_max_body, RouteClass::tile});
 
-    router.add({"GET", k_tilejson_route, Access::token, tile_keys, [&tiles](Context& ctx) {
+    router.add({"GET", k_tilejson_route, Access::token, tile_keys, [&tiles, codes](Context& ctx) {
                     const auto& name = ctx.path.at("layer");
                     if (!tiles::parse_layer(name)) throw Error(ErrorCode::not_found, "no tile layer '" + name + "'");
-                    const auto filter = parse_report_filter(ctx.request, ctx.caller(),
-                                                            [&](const std::string& c) { return tiles.is_category(c); });
+                    const auto filter = parse_report_filter(ctx.request, ctx.caller(), codes.is_category, codes.is_town);
                     // Absolute URLs carrying the same filters (and token, if it came that way).
                     std::string query;
                     for (const auto& [key, value] : ctx.request.query)
@@ -231,9 +240,8 @@ void add_tile_routes(Router& router, tiles::TileService& tiles) {
                 }, k_default_max_body, RouteClass::tile});
 
     router.add({"GET", k_static_map_route, Access::token,
-                keys_with({"layers", "bbox", "width", "height", "format", "max", "radius"}), [&tiles](Context& ctx) {
-                    const auto params =
-                        parse_static_map_params(ctx, [&](const std::string& c) { return tiles.is_category(c); });
+                keys_with({"layers", "bbox", "width", "height", "format", "max", "radius"}), [&tiles, codes](Context& ctx) {
+                    const auto params = parse_static_map_params(ctx, codes.is_category, codes.is_town);
                     return image_response(tiles.static_map(params, ctx.request.header("if-none-match")));
                 }, k_default_max_body, RouteClass::heavy});
 }

@@ -2,6 +2,7 @@
 
 #include "api/grid_json.hpp"
 #include "api/service.hpp"
+#include "api/towns.hpp"
 #include "core/error.hpp"
 #include "data/town_store.hpp"
 
@@ -17,8 +18,8 @@ using nlohmann::json;
 
 // A town the caller may read: 404 when it does not exist, 403 when the token's towns
 // do not include it.
-void require_town(data::Database& db, const Context& ctx, const std::string& town) {
-    if (!data::find_town_record(db, town)) throw Error(ErrorCode::not_found, "no town " + town);
+void require_town(data::TownDirectory& towns, const Context& ctx, const std::string& town) {
+    require_existing_town(towns, town);
     if (!ctx.caller().covers_town(town)) throw Error(ErrorCode::forbidden, "this token does not cover town " + town);
 }
 
@@ -57,7 +58,7 @@ std::optional<std::string> optional_string(const json& body, const char* field) 
 
 }  // namespace
 
-void add_town_routes(Router& router, data::Database& db) {
+void add_town_routes(Router& router, data::Database& db, data::TownDirectory& towns) {
     router.add({"GET", "/api/v1/towns", Access::token, {}, [&db](Context& ctx) {
                     json out = json::array();
                     for (const auto& t : data::list_towns(db))
@@ -73,14 +74,14 @@ void add_town_routes(Router& router, data::Database& db) {
                     return Response::json(200, town_json(*town).dump());
                 }});
 
-    router.add({"GET", "/api/v1/towns/{town}/grids", Access::token, {"at"}, [&db](Context& ctx) {
+    router.add({"GET", "/api/v1/towns/{town}/grids", Access::token, {"at"}, [&db, &towns](Context& ctx) {
                     const auto& town = ctx.path.at("town");
                     std::optional<Timestamp> at;
                     if (auto text = ctx.request.param("at")) {
                         at = parse_instant(*text);
                         if (!at) throw_bad_field("at", "must be an RFC 3339 instant such as 2026-03-01T00:00:00+08:00");
                     }
-                    require_town(db, ctx, town);
+                    require_town(towns, ctx, town);
                     json features = json::array();
                     for (const auto& g : data::list_grids(db, town, at)) features.push_back(grid_feature(g));
                     return Response::json(200, json{{"type", "FeatureCollection"}, {"features", features}}.dump());
@@ -90,12 +91,12 @@ void add_town_routes(Router& router, data::Database& db) {
                     return grid_response(require_grid(db, ctx, ctx.path.at("grid")));
                 }});
 
-    router.add({"GET", "/api/v1/towns/{town}/workers", Access::token, {}, [&db](Context& ctx) {
+    router.add({"GET", "/api/v1/towns/{town}/workers", Access::token, {}, [&db, &towns](Context& ctx) {
                     // Staff phone numbers are personal data: not for grid workers' tokens.
                     if (!ctx.caller().has_role({Role::command, Role::platform, Role::leader, Role::gis_admin}))
                         throw Error(ErrorCode::forbidden, "the staff list needs a command, platform, leader or gis_admin token");
                     const auto& town = ctx.path.at("town");
-                    require_town(db, ctx, town);
+                    require_town(towns, ctx, town);
                     json out = json::array();
                     for (const auto& w : data::list_workers(db, town))
                         out.push_back({{"id", w.person.id},

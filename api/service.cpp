@@ -9,6 +9,7 @@
 #include "data/db.hpp"
 #include "data/reports.hpp"
 #include "data/token_store.hpp"
+#include "data/town_directory.hpp"
 #include "tiles/tile_service.hpp"
 
 #include <nlohmann/json.hpp>
@@ -29,17 +30,18 @@ Service::Service(data::Database& db, ServiceOptions options)
       m_api_limiter(m_options.api_rate), m_tile_limiter(m_options.tile_rate),
       m_tiles(std::make_unique<tiles::TileService>(db, tiles::TileServiceOptions{m_options.tile_cache_bytes, m_options.render_threads})),
       // Kept only while the change feed is connected: it is what makes the cache exact.
-      m_tokens(std::make_unique<data::TokenCache>(db, [this] { return m_feed && m_feed->stats().connected; })) {
+      m_tokens(std::make_unique<data::TokenCache>(db, [this] { return m_feed && m_feed->stats().connected; })),
+      m_towns(std::make_unique<data::TownDirectory>(db, [this] { return m_feed && m_feed->stats().connected; })) {
     add_service_routes(m_router, db, m_metrics, *m_reports, [this]() -> std::string {
         if (auto loading = warming(); !loading.empty()) return "still loading: " + loading;
         if (m_feed && !m_feed->stats().connected) return "not following the database's changes (change feed reconnecting)";
         return {};
     });
-    add_town_routes(m_router, db);
-    add_report_routes(m_router, *m_reports);
-    add_grid_routes(m_router, db, *m_reports);
-    add_grid_import_routes(m_router, db, *m_reports);
-    add_tile_routes(m_router, *m_tiles);
+    add_town_routes(m_router, db, *m_towns);
+    add_report_routes(m_router, *m_reports, *m_towns);
+    add_grid_routes(m_router, db, *m_reports, *m_towns);
+    add_grid_import_routes(m_router, db, *m_reports, *m_towns);
+    add_tile_routes(m_router, *m_tiles, *m_towns);
     m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
     if (!m_options.meeting_maps) {
         // The meeting pack's maps: the month's reports over the town's grids, drawn by
@@ -57,11 +59,11 @@ Service::Service(data::Database& db, ServiceOptions options)
             return tiles->static_map(p, std::nullopt).image.bytes;
         };
     }
-    add_analytics_routes(m_router, db, m_report_cache.get(), m_options.meeting_maps);
+    add_analytics_routes(m_router, db, m_report_cache.get(), m_options.meeting_maps, *m_towns);
     add_ogc_routes(m_router, db);
     add_grid_export_routes(m_router, db);
     add_web_routes(m_router, m_options.web_dir);
-    add_audit_routes(m_router, db);
+    add_audit_routes(m_router, db, *m_towns);
 }
 
 const std::vector<std::pair<std::string, std::string>>& security_headers() {
@@ -201,6 +203,7 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
         m_refresh_cv.notify_one();
     });
     m_feed->on("tokens", [this] { m_tokens->forget(); });
+    m_feed->on("towns", [this] { m_towns->changed(); });
     m_feed->on("tiles", [this] { m_tiles->data_changed(); });
     m_tiles->follow([feed = m_feed.get()] { return feed->stats().connected; });
     m_feed->on("catalogue", [this] {

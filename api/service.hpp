@@ -19,6 +19,7 @@ class ReportDesk;
 class ReportCache;
 class ChangeFeed;
 class TokenCache;
+class TownDirectory;
 }  // namespace wangge::data
 namespace wangge::tiles {
 class TileService;
@@ -113,6 +114,7 @@ private:
     RateLimiter m_tile_limiter;
     std::unique_ptr<tiles::TileService> m_tiles;
     std::unique_ptr<data::TokenCache> m_tokens;
+    std::unique_ptr<data::TownDirectory> m_towns;  // every town code a request names is checked here
     std::mutex m_refresh_mutex;
     std::condition_variable_any m_refresh_cv;
     bool m_refresh_wanted = false;  // guarded by m_refresh_mutex
@@ -126,15 +128,16 @@ private:
 /// /readyz is 503 with that reason.
 void add_service_routes(Router& router, data::Database& db, Metrics& metrics, data::ReportDesk& reports,
                         std::function<std::string()> not_ready);
-void add_town_routes(Router& router, data::Database& db);
-void add_report_routes(Router& router, data::ReportDesk& reports);
-void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& reports);
-void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk& reports);
-void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps);
+void add_town_routes(Router& router, data::Database& db, data::TownDirectory& towns);
+void add_report_routes(Router& router, data::ReportDesk& reports, data::TownDirectory& towns);
+void add_grid_routes(Router& router, data::Database& db, data::ReportDesk& reports, data::TownDirectory& towns);
+void add_grid_import_routes(Router& router, data::Database& db, data::ReportDesk& reports, data::TownDirectory& towns);
+void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps,
+                          data::TownDirectory& towns);
 void add_ogc_routes(Router& router, data::Database& db);
 void add_grid_export_routes(Router& router, data::Database& db);
 void add_web_routes(Router& router, const std::string& web_dir);
-void add_audit_routes(Router& router, data::Database& db);
+void add_audit_routes(Router& router, data::Database& db, data::TownDirectory& towns);
 
 /// The headers every answer carries (docs/security.md): no MIME sniffing, no framing, no
 /// referrer, and a Content-Security-Policy that allows scripts from this origin only.

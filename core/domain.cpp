@@ -4,12 +4,6 @@
 
 namespace wangge {
 
-const TownInfo* find_town(std::string_view code) noexcept {
-    for (const auto& t : k_towns)
-        if (t.code == code) return &t;
-    return nullptr;
-}
-
 bool is_platform(std::string_view code) noexcept {
     return std::find(k_platforms.begin(), k_platforms.end(), code) != k_platforms.end();
 }

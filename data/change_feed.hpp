@@ -28,7 +28,8 @@ public:
     ChangeFeed(const ChangeFeed&) = delete;
     ChangeFeed& operator=(const ChangeFeed&) = delete;
 
-    /// Registers `fn` for a topic ('grids', 'catalogue', 'tokens'). Before start() only.
+    /// Registers `fn` for a topic ('grids', 'catalogue', 'tokens', 'towns'; 'tiles', which
+    /// has no counter). Before start() only.
     /// Handlers run on the feed's thread, one at a time, tokens first and grids last; one
     /// that throws is logged and called again at the next poll.
     void on(const std::string& topic, Handler fn);

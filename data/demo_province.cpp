@@ -450,17 +450,25 @@ double grid_density(const std::string& town_kind, const std::string& county_kind
     return base * (county_kind == "district" ? 1.3 : county_kind == "city" ? 1.0 : 0.85);
 }
 
+// The pilots' one county (the plan starts from its seed, among them).
+std::string county_of(const std::vector<Town>& pilots) {
+    if (pilots.empty()) throw Error(ErrorCode::internal, "demo: the province needs the pilot towns");
+    for (const auto& t : pilots)
+        if (t.spec.county != pilots.front().spec.county)
+            throw Error(ErrorCode::internal, "demo: the province takes pilot towns of one county, not " +
+                                                 pilots.front().spec.county + " and " + t.spec.county);
+    return pilots.front().spec.county;
+}
+
+std::vector<const GEOSGeometry*> outlines_of(const std::vector<Town>& pilots) {
+    std::vector<const GEOSGeometry*> out;
+    for (const auto& t : pilots) out.push_back(t.metric.get());
+    return out;
+}
+
 // What the pilot layout gives its grid seeds (data/demo_layout.cpp).
 double grid_density_peak(const std::string& town_kind) {
     return town_kind == "subdistrict" ? 1.5 : town_kind == "township" ? 2.5 : 5.0;
-}
-
-// The county that plan_province keeps for the pilots: all of them lie in one, 婺城区.
-std::string pilot_county_of(const std::vector<Town>& pilots) {
-    for (const auto& t : pilots)
-        if (t.spec.county != pilots.front().spec.county)
-            throw Error(ErrorCode::internal, "demo: the pilot towns must share one county");
-    return pilots.front().spec.county;
 }
 
 struct PlaceKind {
@@ -509,12 +517,10 @@ std::string village_name(const VillageBook& b, bool community, Rng& rng) {
 }  // namespace
 
 ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<Town>& pilot_towns) {
-    if (pilot_towns.empty()) throw Error(ErrorCode::internal, "demo: the province needs the pilot towns");
-    const std::string pilot_county = pilot_county_of(pilot_towns);
-    std::vector<const GEOSGeometry*> pilot_outlines;
+    const std::string pilot_county = county_of(pilot_towns);
+    const auto pilot_outlines = outlines_of(pilot_towns);
     std::set<std::string> reserved_names, reserved_codes;
     for (const auto& t : pilot_towns) {
-        pilot_outlines.push_back(t.metric.get());
         reserved_names.insert(strip_suffix(t.spec.name));
         reserved_codes.insert(t.spec.admin_code);
     }
@@ -691,9 +697,10 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
     return plan;
 }
 
-std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilot_towns) {
+std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilots) {
     std::vector<std::string> problems;
-    const std::string pilot_county = pilot_county_of(pilot_towns);
+    const std::string pilot_county = county_of(pilots);
+    const auto pilot_outlines = outlines_of(pilots);
     auto digits = [](const std::string& s, std::size_t n) {
         return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
@@ -718,7 +725,7 @@ std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePla
     std::set<std::string> codes, admin_codes;
     std::map<std::string, std::set<std::string>> names;
     std::map<std::string, std::vector<const GEOSGeometry*>> parts;
-    for (const auto& p : pilot_towns) parts[pilot_county].push_back(p.metric.get());
+    for (const auto* p : pilot_outlines) parts[pilot_county].push_back(p);
     for (const auto& t : plan.towns) {
         const std::string what = "town " + t.code;
         if (t.code.empty() || !std::all_of(t.code.begin(), t.code.end(), [](char c) {
@@ -729,7 +736,7 @@ std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePla
         if (!admin_codes.insert(t.admin_code).second) problems.push_back(what + ": admin code twice");
         if (!digits(t.admin_code, 9) || !t.admin_code.starts_with(t.county))
             problems.push_back(what + ": admin code " + t.admin_code + " is not its county's");
-        for (const auto& pilot : pilot_towns)
+        for (const auto& pilot : pilots)
             if (t.admin_code == pilot.spec.admin_code || (t.county == pilot_county && t.name == pilot.spec.name))
                 problems.push_back(what + " reuses the pilot " + pilot.spec.name);
         if (!names[t.county].insert(t.name).second) problems.push_back(what + ": name " + t.name + " twice in its county");

@@ -2,8 +2,8 @@
 // Internal to the demo generator: a Zhejiang-sized province for `wangge demo-data
 // --province`, so the product is exercised at province scale (issue 14). Names and codes
 // are the province's real county-level divisions (data/demo/province.json); the geometry
-// is synthetic. The four pilot towns (data/demo/pilots.json) keep their outlines and sit
-// in their county, 330702 婺城区.
+// is synthetic. The pilot towns (data/demo/pilots.json: four, in 330702 婺城区) keep their
+// outlines and sit in their county.
 
 #include "data/demo_world.hpp"
 #include "data/rng.hpp"
@@ -45,18 +45,20 @@ struct ProvincePlan {
 /// and the pilots tile the province: no overlap, no gap, each county exactly its towns.
 /// Vertices shared by neighbours are identical within a county; across a county border a
 /// town may have a vertex the other side lacks, off the common edge by rounding error only.
-/// @param pilot_towns the pilot towns exactly as build_towns made them, all of one county
-///        (330702): they are not returned, their county contains their outlines
-///        unchanged and no town overlaps them. Their names and admin codes are not reused.
-/// @throws Error(internal) when the pilots do not fit inside the province or GEOS fails
-ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<Town>& pilot_towns);
+/// @param pilots the pilot towns exactly as build_towns laid them out (data/demo/pilots.json),
+///        all of one county: they are not returned, their county contains their outlines
+///        (EPSG:4549) unchanged and no town overlaps them. Their names and admin codes
+///        are not reused.
+/// @throws Error(internal) when the pilots are of several counties or none of the
+///         province's, do not fit inside the province, or GEOS fails
+ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<Town>& pilots);
 
 /// What is wrong with a plan (empty when nothing): invalid or wrongly typed polygons,
 /// towns outside their county (beyond 0.05 m), towns (with the pilots) that overlap or
 /// leave a gap in their county beyond 1e-6 of its area, counties that overlap, pilots
-/// not inside 330702, duplicate codes or names within a county. One pass of overlays, a
+/// not inside their county, duplicate codes or names within a county. One pass of overlays, a
 /// few seconds for the whole province.
-std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilot_towns);
+std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilots);
 
 /// A planned town as lay_out_town takes it: its spec (centre and area from its outline,
 /// villages by kind, report share 0) and its village and landmark names from

@@ -33,8 +33,6 @@ Principal principal_from(const pqxx::row& r, int first) {
 }  // namespace
 
 std::string create_token(Database& db, const TokenSpec& spec) {
-    for (const auto& t : spec.towns)
-        if (find_town(t) == nullptr) throw Error(ErrorCode::bad_request, "unknown town " + t);
     if (spec.role == Role::platform && !spec.platform)
         throw Error(ErrorCode::bad_request, "a platform token needs --platform");
     if (spec.platform && !is_platform(*spec.platform))
@@ -44,6 +42,13 @@ std::string create_token(Database& db, const TokenSpec& spec) {
         spec.name.empty() ? std::string(role_name(spec.role)) + "-" + token.substr(3, 8) : spec.name;
     db.run([&](pqxx::connection_base& c) {
         pqxx::work tx(c);
+        // Towns are rows (migration 0009): the first of the token's towns that none is.
+        auto unknown = tx.exec_params("SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) "
+                                      "WHERE NOT EXISTS (SELECT 1 FROM towns WHERE town = u.t) ORDER BY n LIMIT 1",
+                                      pg_text_array(spec.towns));
+        if (!unknown.empty())
+            throw Error(ErrorCode::bad_request, "unknown town " + unknown[0][0].as<std::string>() +
+                                                    " (the towns table lists them; GET /api/v1/towns)");
         auto clash = tx.exec_params("SELECT 1 FROM api_tokens WHERE name = $1 AND revoked_at IS NULL", name);
         if (!clash.empty()) throw Error(ErrorCode::bad_request, "an active token is already named " + name);
         tx.exec_params(

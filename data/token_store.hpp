@@ -33,8 +33,8 @@ struct TokenInfo {
 };
 
 /// Creates a token and returns it in clear (the only time it is seen).
-/// @throws Error(bad_request) unknown town, platform role without platform, or a name
-///         that an active token already has
+/// @throws Error(bad_request) a town the database does not have, platform role without
+///         platform, or a name that an active token already has
 std::string create_token(Database& db, const TokenSpec& spec);
 
 std::vector<TokenInfo> list_tokens(Database& db);

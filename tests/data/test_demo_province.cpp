@@ -36,8 +36,8 @@ protected:
     static void SetUpTestSuite() {
         w = std::make_unique<World>();
         const auto names = data::demo::NameBook::read(data::data_dir() / "demo" / "names.json");
-        const auto pilots = data::demo::read_pilots(data::data_dir() / "demo" / "pilots.json");
-        w->pilots = data::demo::build_towns(w->geos, names, pilots.towns, k_seed);
+        w->pilots = data::demo::build_towns(w->geos, names, data::demo::read_pilots(data::data_dir() / "demo" / "pilots.json").towns,
+                                            k_seed);
         for (const auto& t : w->pilots) {
             w->outlines.push_back(t.metric.get());
             w->outline_wkb.push_back(w->geos.to_ewkb_hex(t.metric.get(), 4549));

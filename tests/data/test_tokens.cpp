@@ -1,15 +1,33 @@
 #include "core/error.hpp"
 #include "data/migrate.hpp"
 #include "data/token_store.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/test_db.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 using namespace wangge;
+
+namespace {
+
+// Towns as psql would load them: tokens name towns the database has.
+void load_towns(test::TestDatabase& t) {
+    t.scalar("INSERT INTO counties (code, name, kind, city, geom) VALUES ('330702', '婺城区', 'district', '金华市', "
+             "ST_Multi(ST_MakeEnvelope(119.3, 28.7, 119.8, 29.3, 4490)))");
+    t.scalar("INSERT INTO towns (town, name, kind, admin_code, county, geom) VALUES "
+             "('tashi', '塔石乡', 'township', '330702205', '330702', ST_Multi(ST_MakeEnvelope(119.50, 28.8, 119.51, 28.9, 4490))), "
+             "('jiangtang', '蒋堂镇', 'town', '330702105', '330702', ST_Multi(ST_MakeEnvelope(119.45, 28.8, 119.46, 28.9, 4490)))");
+}
+
+}  // namespace
 
 TEST(Tokens, CreateAuthenticateRevoke) {
     test::TestDatabase t("tokens");
     data::migrate(t.db(), data::data_dir());
+    load_towns(t);
     data::TokenSpec spec;
     spec.role = Role::leader;
     spec.towns = {"tashi", "jiangtang"};
@@ -39,13 +57,40 @@ TEST(Tokens, CreateAuthenticateRevoke) {
 TEST(Tokens, RefusesUnknownTownAndPlatformWithoutPlatform) {
     test::TestDatabase t("tokens_bad");
     data::migrate(t.db(), data::data_dir());
+    load_towns(t);
     data::TokenSpec spec;
     spec.role = Role::command;
-    spec.towns = {"atlantis"};
-    EXPECT_THROW(data::create_token(t.db(), spec), Error);
+    spec.towns = {"tashi", "atlantis"};
+    try {
+        data::create_token(t.db(), spec);
+        FAIL() << "a token for a town the database does not have";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::bad_request);
+        EXPECT_NE(std::string(e.what()).find("unknown town atlantis"), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find("bailongqiao"), std::string::npos) << "no list of towns: " << e.what();
+    }
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM api_tokens"), "0");
+    // A town loaded by SQL is a town at once.
+    t.scalar("INSERT INTO towns (town, name, kind, admin_code, county, geom) VALUES ('atlantis', '亚特兰蒂斯镇', 'town', "
+             "'330702999', '330702', ST_Multi(ST_MakeEnvelope(119.6, 28.8, 119.61, 28.9, 4490)))");
+    EXPECT_NO_THROW(data::create_token(t.db(), spec));
     spec.towns = {};
     spec.role = Role::platform;
     EXPECT_THROW(data::create_token(t.db(), spec), Error);
     spec.platform = "zhifa";
     EXPECT_NO_THROW(data::create_token(t.db(), spec));
+}
+
+TEST(Tokens, TheCliRefusesATownTheDatabaseDoesNotHave) {
+    test::TestDatabase t("tokens_cli");
+    data::migrate(t.db(), data::data_dir());
+    load_towns(t);
+    const auto log = ::testing::TempDir() + "wangge-token-cli.log";
+    const std::map<std::string, std::string> env{{"WANGGE_DB", t.conninfo()}};
+    EXPECT_NE(test::run_command({test::wangge_binary(), "token", "create", "--role", "command", "--town", "atlantis"}, env, log), 0);
+    std::ostringstream said;
+    said << std::ifstream(log).rdbuf();
+    EXPECT_NE(said.str().find("unknown town atlantis"), std::string::npos) << said.str();
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM api_tokens"), "0");
+    EXPECT_EQ(test::run_command({test::wangge_binary(), "token", "create", "--role", "command", "--town", "tashi"}, env, log), 0);
 }

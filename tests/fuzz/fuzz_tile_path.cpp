@@ -19,6 +19,7 @@ api::Router tile_router() {
 }
 
 bool is_category(const std::string& c) { return c == "shehui_zhian" || c == "shirong_huanjing"; }
+bool is_town(const std::string& t) { return t == "tashi" || t == "bailongqiao"; }
 
 }  // namespace
 
@@ -41,20 +42,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         api::Context ctx{request, match.params, caller};
         const std::string pattern = match.route->pattern;
         if (pattern == api::k_tile_route || pattern == api::k_tile_route_2x) {
-            const auto p = api::parse_tile_params(ctx, pattern == api::k_tile_route_2x, is_category);
+            const auto p = api::parse_tile_params(ctx, pattern == api::k_tile_route_2x, is_category, is_town);
             fuzz::check(p.z >= 0 && p.z <= tiles::k_max_zoom, "zoom out of range");
             fuzz::check(p.x < (1ull << p.z) && p.y < (1ull << p.z), "tile off the map");
             fuzz::check(!p.filter.from || !p.filter.to || *p.filter.from < *p.filter.to, "empty time range");
             (void)p.filter.key();
         } else if (pattern == api::k_static_map_route) {
-            const auto p = api::parse_static_map_params(ctx, is_category);
+            const auto p = api::parse_static_map_params(ctx, is_category, is_town);
             fuzz::check(!p.layers.empty(), "no layer");
             fuzz::check(p.width >= 16 && p.width <= tiles::k_max_static_size && p.height >= 16 &&
                             p.height <= tiles::k_max_static_size,
                         "image size out of range");
             if (p.bbox) fuzz::check((*p.bbox)[0] < (*p.bbox)[2] && (*p.bbox)[1] < (*p.bbox)[3], "bbox inverted");
         } else {
-            if (tiles::parse_layer(ctx.path.at("layer"))) (void)api::parse_report_filter(request, caller, is_category);
+            if (tiles::parse_layer(ctx.path.at("layer"))) (void)api::parse_report_filter(request, caller, is_category, is_town);
         }
     });
     return 0;

@@ -45,14 +45,15 @@ TEST(TileFilter, KnownValuesOnlyAndTheTokensTowns) {
     Principal tashi_worker{"w", Role::grid_worker, {"tashi"}, std::nullopt, std::nullopt, {}};
     Principal admin{"a", Role::admin, {}, std::nullopt, std::nullopt, {}};
     auto is_category = [](const std::string& c) { return c == "shehui_zhian"; };
+    auto is_town = [](const std::string& t) { return t == "tashi" || t == "bailongqiao"; };
     api::Request r;
-    auto f = api::parse_report_filter(r, tashi_worker, is_category);
+    auto f = api::parse_report_filter(r, tashi_worker, is_category, is_town);
     EXPECT_EQ(f.towns, std::vector<std::string>{"tashi"}) << "a town token sees its towns only";
-    EXPECT_TRUE(api::parse_report_filter(r, admin, is_category).towns.empty());
+    EXPECT_TRUE(api::parse_report_filter(r, admin, is_category, is_town).towns.empty());
 
     r.query = {{"platform", "zhifa,bianmin"}, {"status", "closed"}, {"category", "shehui_zhian"},
                {"from", "2026-01-01"}, {"to", "2026-02-01T00:00:00+08:00"}, {"town", "tashi"}};
-    f = api::parse_report_filter(r, tashi_worker, is_category);
+    f = api::parse_report_filter(r, tashi_worker, is_category, is_town);
     EXPECT_EQ(f.platforms, (std::vector<std::string>{"zhifa", "bianmin"}));
     EXPECT_EQ(f.statuses, std::vector<std::string>{"closed"});
     EXPECT_TRUE(f.from && f.to);
@@ -61,7 +62,7 @@ TEST(TileFilter, KnownValuesOnlyAndTheTokensTowns) {
         api::Request bad;
         bad.query = std::move(q);
         try {
-            api::parse_report_filter(bad, who, is_category);
+            api::parse_report_filter(bad, who, is_category, is_town);
         } catch (const Error& e) {
             return describe(e.code()).http_status;
         }
@@ -75,6 +76,7 @@ TEST(TileFilter, KnownValuesOnlyAndTheTokensTowns) {
     EXPECT_EQ(code_of({{"from", "yesterday"}}, admin), 400);
     EXPECT_EQ(code_of({{"from", "2026-02-01"}, {"to", "2026-01-01"}}, admin), 400);
     EXPECT_EQ(code_of({{"town", "bailongqiao"}}, tashi_worker), 403);
+    EXPECT_EQ(code_of({{"town", "atlantis"}}, tashi_worker), 400) << "unknown before not covered";
 }
 
 TEST(ETagMatch, ListsWeakAndStar) {
