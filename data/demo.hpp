@@ -71,7 +71,13 @@ struct DemoOptions {
     std::chrono::year_month until{std::chrono::year{2026}, std::chrono::month{11}};
     /// Workflow events later than this have not happened yet (open and overdue reports).
     Timestamp cutoff;
+    /// Threads for the province's layout and reports (0: one per hardware thread). The
+    /// data does not depend on it.
+    int threads = 0;
 };
+
+/// `--reports` when `demo-data --province` is not given one: about 16 a grid a year.
+inline constexpr int k_province_default_reports = 1'000'000;
 
 struct DemoTownSummary {
     std::string town;
@@ -87,6 +93,39 @@ struct DemoTownSummary {
 /// refuses (Error(conflict)) when towns exist.
 std::vector<DemoTownSummary> load_demo_data(Database& db, const DemoOptions& options,
                                             const std::filesystem::path& data_dir, bool replace);
+
+struct DemoCountySummary {
+    std::string code;
+    std::string name;
+    std::string city;
+    int towns = 0;
+    long grids = 0;
+    long staff = 0;
+    long long reports = 0;
+    long long events = 0;
+    double area_km2 = 0;
+};
+
+struct ProvinceSummary {
+    std::vector<DemoCountySummary> counties;  // by code
+    double plan_seconds = 0;     // the province's counties and towns
+    double layout_seconds = 0;   // every town's grids, staff and landmarks
+    double write_seconds = 0;    // counties, towns, staff, grids
+    double report_seconds = 0;   // simulated and copied, indexes rebuilt, keys written
+    double total_seconds = 0;
+    std::string database_size;   // pg_size_pretty(pg_database_size) after the commit
+};
+
+/// The province (`demo-data --province`): the pilot towns exactly as load_demo_data lays
+/// them out, and the ~1,300 towns of data/demo_province.hpp's plan around them, in
+/// their 90 counties, with `options.reports` reports spread by grid count (the pilots
+/// keep their report_share among themselves). One transaction; reports are simulated and
+/// copied town by town, never all in memory. Report ids run town by town (the pilots,
+/// then the rest by division code) and by reported_at within a town: unlike the
+/// default demo's, they are not in time order across towns.
+/// @throws Error(conflict) as load_demo_data
+ProvinceSummary load_demo_province(Database& db, const DemoOptions& options, const std::filesystem::path& data_dir,
+                                   bool replace);
 
 /// True when the towns table has rows (scripts/run.sh loads demo data only when empty).
 bool has_town_data(Database& db);

@@ -228,6 +228,104 @@ const Staff& Town::first_with_role(const std::string& role, const std::optional<
     throw Error(ErrorCode::internal, "demo: town " + spec.code + " has no " + role);
 }
 
+namespace {
+
+geo::GeomPtr lonlat_of(const geo::Geos& geos, const geo::Transformer& to_lonlat, const GEOSGeometry* metric) {
+    return geos.transform(metric, [&](double& x, double& y) {
+        const auto p = to_lonlat.forward({x, y});
+        // 1e-9° ≈ 0.1 mm: far below any tolerance, and shared vertices stay identical.
+        x = round_to(p.x, 1e-9);
+        y = round_to(p.y, 1e-9);
+        return true;
+    });
+}
+
+}  // namespace
+
+Town lay_out_town(const geo::Geos& geos, const geo::Transformer& to_lonlat, const NameBook& people, TownSpec spec,
+                  geo::GeomPtr outline, XY seat, const TownNames& names, Rng& rng) {
+    if (names.villages.empty() || names.places.empty())
+        throw Error(ErrorCode::internal, "demo: no villages or places for town " + spec.code);
+    Town town;
+    town.spec = std::move(spec);
+    const TownSpec& s = town.spec;
+    town.radius_m = std::sqrt(s.area_km2 * 1e6 / std::numbers::pi);
+    town.seat = seat;
+    auto seeds = grid_seeds(geos, outline.get(), town.seat, town.radius_m, s.grid_count, s.density_peak, rng);
+    // One Lloyd half-step: rounder cells without losing the density gradient.
+    {
+        auto cells = geo::voronoi_partition(geos, outline.get(), seeds);
+        for (std::size_t i = 0; i < seeds.size(); ++i) {
+            const XY c = geos.point_xy(geos.centroid(cells[i].get()).get());
+            seeds[i] = {round_to(0.5 * (seeds[i].x + c.x), 0.01), round_to(0.5 * (seeds[i].y + c.y), 0.01)};
+        }
+    }
+    auto cells = geo::voronoi_partition(geos, outline.get(), seeds);
+
+    // Number grids along a Hilbert curve, so consecutive grids (and a village's
+    // grids) are neighbours.
+    const Box box = bounds(geos, outline.get());
+    std::vector<std::size_t> order(cells.size());
+    std::vector<XY> centroids(cells.size());
+    std::vector<std::uint64_t> keys(cells.size());
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        order[i] = i;
+        centroids[i] = geos.point_xy(geos.centroid(cells[i].get()).get());
+        keys[i] = geo::hilbert_index(centroids[i], box.min, box.max);
+    }
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+
+    const int villages = std::min<int>(s.village_count, static_cast<int>(names.villages.size()));
+    const int n = static_cast<int>(cells.size());
+    int position = 0;
+    int staff_no = 0;
+    auto next_staff_id = [&] { return s.code + "-s" + zero_pad(static_cast<std::size_t>(++staff_no), 4); };
+    for (int v = 0; v < villages; ++v) {
+        const int in_village = n / villages + (v < n % villages ? 1 : 0);
+        for (int k = 0; k < in_village; ++k, ++position) {
+            const std::size_t cell = order[static_cast<std::size_t>(position)];
+            Grid g;
+            g.id = s.code + "-" + zero_pad(static_cast<std::size_t>(position) + 1, 3);
+            g.code = s.admin_code + zero_pad(static_cast<std::size_t>(v) + 1, 3) + zero_pad(static_cast<std::size_t>(k) + 1, 2);
+            g.name = names.villages[static_cast<std::size_t>(v)] + s.village_suffix +
+                     (in_village == 1 ? std::string("网格") : std::to_string(k + 1) + "号网格");
+            g.metric = std::move(cells[cell]);
+            g.lonlat = lonlat_of(geos, to_lonlat, g.metric.get());
+            g.centroid = centroids[cell];
+            g.area_m2 = geos.area(g.metric.get());
+            Staff leader{next_staff_id(), people.person_name(rng), phone_number(rng), "grid_leader", std::nullopt};
+            Staff worker{next_staff_id(), people.person_name(rng), phone_number(rng), "grid_worker", std::nullopt};
+            g.leader = leader.id;
+            g.worker = worker.id;
+            town.staff.push_back(std::move(leader));
+            town.staff.push_back(std::move(worker));
+            town.grids.push_back(std::move(g));
+        }
+    }
+    for (int i = 0; i < 3; ++i)
+        town.staff.push_back({next_staff_id(), people.person_name(rng), phone_number(rng), "command", std::nullopt});
+    for (const auto platform : k_platforms)
+        town.staff.push_back({next_staff_id(), people.person_name(rng), phone_number(rng), "platform", std::string(platform)});
+
+    // Landmarks sit near the seat (markets, schools, stations) or anywhere (the rest).
+    auto prepared = geos.prepare(outline.get());
+    for (const auto& [pname, kind] : names.places) {
+        XY at{};
+        for (int tries = 0; tries < 1000; ++tries) {
+            const bool central = kind == "market" || kind == "school" || kind == "station";
+            const double spread = (central ? 0.25 : 0.6) * town.radius_m;
+            at = {town.seat.x + rng.normal(0, spread), town.seat.y + rng.normal(0, spread)};
+            if (geos.prepared_contains(prepared.get(), geos.point(at).get())) break;
+            at = town.seat;
+        }
+        town.places.push_back({pname, kind, at, rng.uniform(0, std::numbers::pi)});
+    }
+    prepared.reset();
+    town.lonlat = lonlat_of(geos, to_lonlat, outline.get());
+    town.metric = std::move(outline);
+    return town;
+}
+
 std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, const std::vector<TownSpec>& specs,
                               std::uint64_t seed) {
     for (const auto& s : specs)
@@ -236,23 +334,12 @@ std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, cons
     Rng root(seed);
     const geo::Transformer to_metric("EPSG:4490", "EPSG:4549");
     const geo::Transformer to_lonlat("EPSG:4549", "EPSG:4490");
-    auto lonlat_of = [&](const GEOSGeometry* metric) {
-        return geos.transform(metric, [&](double& x, double& y) {
-            const auto p = to_lonlat.forward({x, y});
-            // 1e-9° ≈ 0.1 mm: far below any tolerance, and shared vertices stay identical.
-            x = round_to(p.x, 1e-9);
-            y = round_to(p.y, 1e-9);
-            return true;
-        });
-    };
 
     std::vector<Town> towns;
     geo::GeomPtr taken;  // union of the towns built so far: neighbours must not overlap
     for (std::size_t town_index = 0; town_index < specs.size(); ++town_index) {
         const auto& spec = specs[town_index];
         Rng rng = root.fork(town_index + 1);
-        Town town;
-        town.spec = spec;
         const XY centre = to_metric.forward({spec.centre_lon, spec.centre_lat});
         auto outline = geos.polygon(town_outline(rng, centre, spec.area_km2 * 1e6));
         if (taken) {
@@ -266,93 +353,18 @@ std::vector<Town> build_towns(const geo::Geos& geos, const NameBook& names, cons
             outline = std::move(largest);
         }
         taken = taken ? geos.unite(taken.get(), outline.get()) : geos.clone(outline.get());
-        town.radius_m = std::sqrt(spec.area_km2 * 1e6 / std::numbers::pi);
+        const double radius_m = std::sqrt(spec.area_km2 * 1e6 / std::numbers::pi);
         // The seat sits off-centre: where the town's data puts it (城东街道: toward the
         // west, where the old city is), else at random.
         const double seat_angle = spec.seat ? spec.seat->turns * 2 * std::numbers::pi : rng.uniform(0, 2 * std::numbers::pi);
-        const double seat_dist = (spec.seat ? spec.seat->distance : rng.uniform(0.05, 0.3)) * town.radius_m;
-        town.seat = {centre.x + seat_dist * std::cos(seat_angle), centre.y + seat_dist * std::sin(seat_angle)};
+        const double seat_dist = (spec.seat ? spec.seat->distance : rng.uniform(0.05, 0.3)) * radius_m;
+        XY seat{centre.x + seat_dist * std::cos(seat_angle), centre.y + seat_dist * std::sin(seat_angle)};
         {
             auto prepared = geos.prepare(outline.get());
-            if (!geos.prepared_contains(prepared.get(), geos.point(town.seat).get())) town.seat = centre;
+            if (!geos.prepared_contains(prepared.get(), geos.point(seat).get())) seat = centre;
         }
-        auto seeds = grid_seeds(geos, outline.get(), town.seat, town.radius_m, spec.grid_count, spec.density_peak, rng);
-        // One Lloyd half-step: rounder cells without losing the density gradient.
-        {
-            auto cells = geo::voronoi_partition(geos, outline.get(), seeds);
-            for (std::size_t i = 0; i < seeds.size(); ++i) {
-                const XY c = geos.point_xy(geos.centroid(cells[i].get()).get());
-                seeds[i] = {round_to(0.5 * (seeds[i].x + c.x), 0.01), round_to(0.5 * (seeds[i].y + c.y), 0.01)};
-            }
-        }
-        auto cells = geo::voronoi_partition(geos, outline.get(), seeds);
-
-        // Number grids along a Hilbert curve, so consecutive grids (and a village's
-        // grids) are neighbours.
-        const Box box = bounds(geos, outline.get());
-        std::vector<std::size_t> order(cells.size());
-        std::vector<XY> centroids(cells.size());
-        std::vector<std::uint64_t> keys(cells.size());
-        for (std::size_t i = 0; i < cells.size(); ++i) {
-            order[i] = i;
-            centroids[i] = geos.point_xy(geos.centroid(cells[i].get()).get());
-            keys[i] = geo::hilbert_index(centroids[i], box.min, box.max);
-        }
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
-
-        const auto& village_names = names.villages.at(spec.code);
-        const int villages = std::min<int>(spec.village_count, static_cast<int>(village_names.size()));
-        const std::string& suffix = spec.village_suffix;
-        const int n = static_cast<int>(cells.size());
-        int position = 0;
-        int staff_no = 0;
-        auto next_staff_id = [&] { return spec.code + "-s" + zero_pad(static_cast<std::size_t>(++staff_no), 4); };
-        for (int v = 0; v < villages; ++v) {
-            const int in_village = n / villages + (v < n % villages ? 1 : 0);
-            for (int k = 0; k < in_village; ++k, ++position) {
-                const std::size_t cell = order[static_cast<std::size_t>(position)];
-                Grid g;
-                g.id = spec.code + "-" + zero_pad(static_cast<std::size_t>(position) + 1, 3);
-                g.code = spec.admin_code + zero_pad(static_cast<std::size_t>(v) + 1, 3) +
-                         zero_pad(static_cast<std::size_t>(k) + 1, 2);
-                g.name = village_names[static_cast<std::size_t>(v)] + suffix +
-                         (in_village == 1 ? std::string("网格") : std::to_string(k + 1) + "号网格");
-                g.metric = std::move(cells[cell]);
-                g.lonlat = lonlat_of(g.metric.get());
-                g.centroid = centroids[cell];
-                g.area_m2 = geos.area(g.metric.get());
-                Staff leader{next_staff_id(), names.person_name(rng), phone_number(rng), "grid_leader", std::nullopt};
-                Staff worker{next_staff_id(), names.person_name(rng), phone_number(rng), "grid_worker", std::nullopt};
-                g.leader = leader.id;
-                g.worker = worker.id;
-                town.staff.push_back(std::move(leader));
-                town.staff.push_back(std::move(worker));
-                town.grids.push_back(std::move(g));
-            }
-        }
-        for (int i = 0; i < 3; ++i)
-            town.staff.push_back({next_staff_id(), names.person_name(rng), phone_number(rng), "command", std::nullopt});
-        for (const auto platform : k_platforms)
-            town.staff.push_back(
-                {next_staff_id(), names.person_name(rng), phone_number(rng), "platform", std::string(platform)});
-
-        // Landmarks sit near the seat (markets, schools, stations) or anywhere (the rest).
-        auto prepared = geos.prepare(outline.get());
-        for (const auto& [pname, kind] : names.places.at(spec.code)) {
-            XY at{};
-            for (int tries = 0; tries < 1000; ++tries) {
-                const bool central = kind == "market" || kind == "school" || kind == "station";
-                const double spread = (central ? 0.25 : 0.6) * town.radius_m;
-                at = {town.seat.x + rng.normal(0, spread), town.seat.y + rng.normal(0, spread)};
-                if (geos.prepared_contains(prepared.get(), geos.point(at).get())) break;
-                at = town.seat;
-            }
-            town.places.push_back({pname, kind, at, rng.uniform(0, std::numbers::pi)});
-        }
-        prepared.reset();
-        town.lonlat = lonlat_of(outline.get());
-        town.metric = std::move(outline);
-        towns.push_back(std::move(town));
+        const TownNames town_names{names.villages.at(spec.code), names.places.at(spec.code)};
+        towns.push_back(lay_out_town(geos, to_lonlat, names, spec, std::move(outline), seat, town_names, rng));
     }
     return towns;
 }

@@ -69,11 +69,18 @@ std::string kind_of(const std::string& name) {
     throw Error(ErrorCode::internal, "province.json: no kind for county " + name);
 }
 
+const nlohmann::json& embedded_book() {
+    static const nlohmann::json k_book = [] {
+        const auto it = std::find_if(k_demo_province.begin(), k_demo_province.end(),
+                                     [](const EmbeddedFile& f) { return f.name == "province.json"; });
+        if (it == k_demo_province.end()) throw Error(ErrorCode::internal, "province.json is not embedded");
+        return nlohmann::json::parse(it->content);
+    }();
+    return k_book;
+}
+
 Book read_book(const geo::Transformer& to_metric) {
-    const auto it = std::find_if(k_demo_province.begin(), k_demo_province.end(),
-                                 [](const EmbeddedFile& f) { return f.name == "province.json"; });
-    if (it == k_demo_province.end()) throw Error(ErrorCode::internal, "province.json is not embedded");
-    const auto j = nlohmann::json::parse(it->content);
+    const auto& j = embedded_book();
     auto metric = [&](const nlohmann::json& at) { return to_metric.forward({at.at(0).get<double>(), at.at(1).get<double>()}); };
     Book b;
     for (const auto& p : j.at("outline")) {
@@ -464,6 +471,49 @@ double grid_density_peak(const std::string& town_kind) {
     return town_kind == "subdistrict" ? 1.5 : town_kind == "township" ? 2.5 : 5.0;
 }
 
+struct PlaceKind {
+    std::string kind, of;
+    std::vector<std::string> names, not_in;
+};
+
+struct VillageBook {
+    std::map<std::string, double> grids_per_village;
+    std::vector<std::string> first, second, community_first, community_second;
+    std::vector<PlaceKind> places;
+};
+
+const VillageBook& village_book() {
+    static const VillageBook k_villages = [] {
+        const auto& j = embedded_book();
+        VillageBook b;
+        const auto& v = j.at("villages");
+        b.grids_per_village = v.at("grids_per_village").get<std::map<std::string, double>>();
+        b.first = v.at("first").get<std::vector<std::string>>();
+        b.second = v.at("second").get<std::vector<std::string>>();
+        b.community_first = v.at("community_first").get<std::vector<std::string>>();
+        b.community_second = v.at("community_second").get<std::vector<std::string>>();
+        for (const auto& p : j.at("places").at("kinds"))
+            b.places.push_back({p.at("kind").get<std::string>(), p.at("of").get<std::string>(),
+                                p.at("names").get<std::vector<std::string>>(),
+                                p.value("not_in", std::vector<std::string>{})});
+        return b;
+    }();
+    return k_villages;
+}
+
+// Two characters, now and then three, never the same one twice in a row (王王).
+std::string village_name(const VillageBook& b, bool community, Rng& rng) {
+    if (community) return b.community_first[rng.below(b.community_first.size())] + b.community_second[rng.below(b.community_second.size())];
+    std::string name = b.first[rng.below(b.first.size())];
+    if (rng.chance(0.15)) {
+        const auto& middle = b.first[rng.below(b.first.size())];
+        if (middle != name) name += middle;
+    }
+    const auto& last = b.second[rng.below(b.second.size())];
+    if (!name.ends_with(last)) name += last;
+    return name;
+}
+
 }  // namespace
 
 ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std::vector<Town>& pilot_towns) {
@@ -733,6 +783,49 @@ std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePla
     }
     if (!counties.contains(pilot_county)) problems.push_back("no county " + pilot_county + " for the pilots");
     return problems;
+}
+
+}  // namespace wangge::data::demo
+
+namespace wangge::data::demo {
+
+PlannedTown describe_town(const geo::Geos& geos, const geo::Transformer& to_lonlat, const TownPlan& town, Rng& rng) {
+    const auto& book = village_book();
+    PlannedTown out;
+    TownSpec& spec = out.spec;
+    spec.code = town.code;
+    spec.name = town.name;
+    spec.kind = town.kind;
+    spec.admin_code = town.admin_code;
+    spec.county = town.county;
+    const XY centre = to_lonlat.forward(geos.point_xy(geos.centroid(town.metric.get()).get()));
+    spec.centre_lon = centre.x;
+    spec.centre_lat = centre.y;
+    spec.area_km2 = geos.area(town.metric.get()) / 1e6;
+    spec.grid_count = town.grid_count;
+    spec.density_peak = town.density_peak;
+    const bool community = town.kind == "subdistrict";
+    spec.village_suffix = community ? "社区" : "村";
+    const auto per_village = book.grids_per_village.find(town.kind);
+    if (per_village == book.grids_per_village.end()) throw Error(ErrorCode::internal, "province.json: no grids_per_village for " + town.kind);
+    spec.village_count = std::clamp(static_cast<int>(std::lround(town.grid_count / per_village->second)), 1, town.grid_count);
+
+    std::set<std::string> used;
+    for (int tries = 0; static_cast<int>(out.names.villages.size()) < spec.village_count; ++tries) {
+        if (tries > 100 * spec.village_count) throw Error(ErrorCode::internal, "demo: ran out of village names for " + town.code);
+        auto name = village_name(book, community, rng);
+        if (used.insert(name).second) out.names.villages.push_back(std::move(name));
+    }
+    const std::string base = strip_suffix(town.name);
+    for (const auto& p : book.places) {
+        if (std::find(p.not_in.begin(), p.not_in.end(), town.kind) != p.not_in.end()) continue;
+        const auto& suffix = p.names[rng.below(p.names.size())];
+        std::string stem = base;
+        if (p.of == "village") stem = out.names.villages[rng.below(out.names.villages.size())];
+        else if (p.of == "river") stem = book.first[rng.below(book.first.size())];
+        out.names.places.emplace_back(stem + suffix, p.kind);
+    }
+    return out;
 }
 
 }  // namespace wangge::data::demo

@@ -6,6 +6,8 @@
 // outlines and sit in their county.
 
 #include "data/demo_world.hpp"
+#include "data/rng.hpp"
+#include "geo/crs.hpp"
 #include "geo/geos.hpp"
 
 #include <cstdint>
@@ -57,5 +59,14 @@ ProvincePlan plan_province(const geo::Geos& geos, std::uint64_t seed, const std:
 /// not inside their county, duplicate codes or names within a county. One pass of overlays, a
 /// few seconds for the whole province.
 std::vector<std::string> check_province(const geo::Geos& geos, const ProvincePlan& plan, const std::vector<Town>& pilots);
+
+/// A planned town as lay_out_town takes it: its spec (centre and area from its outline,
+/// villages by kind, report share 0) and its village and landmark names from
+/// province.json's lists, unique within the town.
+struct PlannedTown {
+    TownSpec spec;
+    TownNames names;
+};
+PlannedTown describe_town(const geo::Geos& geos, const geo::Transformer& to_lonlat, const TownPlan& town, Rng& rng);
 
 }  // namespace wangge::data::demo

@@ -52,109 +52,82 @@ struct Located {
     std::string place;
 };
 
-class Simulator {
+// One town's year: its grids indexed for point location, then month by month.
+class TownSimulator {
 public:
-    Simulator(const geo::Geos& geos, const std::vector<Town>& towns, const std::vector<Category>& categories,
-              const WorkCalendar& calendar, const DemoOptions& options)
-        : m_geos(geos), m_towns(towns), m_calendar(calendar), m_options(options),
-          m_to_lonlat("EPSG:4549", "EPSG:4490") {
-        for (const auto& c : categories) {
-            m_by_code[c.code] = &c;
-            m_all.push_back(&c);
-            m_background_weights.push_back(platform_weight(c.platform));
+    TownSimulator(const geo::Geos& geos, const geo::Transformer& to_lonlat, const ReportModel& model, const Town& town,
+                  std::size_t town_index)
+        : m_geos(geos), m_to_lonlat(to_lonlat), m_model(model), m_town(town), m_town_index(town_index) {
+        for (const auto& g : town.grids) {
+            m_grids.push_back(geos.prepare(g.lonlat.get()));
+            m_metric_grids.push_back(geos.prepare(g.metric.get()));
+            auto ring = geos.exterior_ring(g.lonlat.get());
+            std::array<double, 4> b{1e9, 1e9, -1e9, -1e9};
+            for (const auto& p : ring) b = {std::min(b[0], p.x), std::min(b[1], p.y), std::max(b[2], p.x), std::max(b[3], p.y)};
+            m_bbox.push_back(b);
+            m_grid_weight.push_back(std::pow(g.area_m2, 0.25));
         }
-        for (const auto& t : towns) {
-            TownIndex idx;
-            for (const auto& g : t.grids) {
-                idx.grids.push_back(geos.prepare(g.lonlat.get()));
-                auto ring = geos.exterior_ring(g.lonlat.get());
-                std::array<double, 4> b{1e9, 1e9, -1e9, -1e9};
-                for (const auto& p : ring)
-                    b = {std::min(b[0], p.x), std::min(b[1], p.y), std::max(b[2], p.x), std::max(b[3], p.y)};
-                idx.bbox.push_back(b);
-                idx.grid_weight.push_back(std::pow(g.area_m2, 0.25));
-            }
-            idx.town = geos.prepare(t.metric.get());
-            m_index.push_back(std::move(idx));
-        }
+        m_outline = geos.prepare(town.metric.get());
     }
 
-    std::vector<Report> run() {
-        Rng root(m_options.seed ^ 0x5245504f525453ULL);  // "REPORTS"
-        std::vector<Report> out;
-        const year_month first = m_options.until - months{11};
-        for (std::size_t t = 0; t < m_towns.size(); ++t) {
-            Rng rng = root.fork(t + 1);
-            const auto& town = m_towns[t];
-            const std::size_t rising = rng.below(town.grids.size());
-            std::size_t fading = rng.below(town.grids.size());
-            if (fading == rising) fading = (fading + town.grids.size() / 2) % town.grids.size();
-            // The town's share (data/demo/pilots.json): 白龙桥镇 at the seed's scale (~200
-            // a month by default), the dense subdistrict as busy, the rural township least.
-            const double per_month = m_options.reports * town.spec.report_share / 12.0;
-            for (int m = 0; m < 12; ++m) {
-                const year_month ym = first + months{m};
-                // Summer peak (rain, heat, river and environment work), ±20%.
-                const double season =
-                    1.0 + 0.2 * std::sin(2 * std::numbers::pi * (static_cast<unsigned>(ym.month()) - 4.0) / 12.0);
-                const int count = static_cast<int>(std::lround(per_month * season));
-                // One grid grows month by month, one fades (the trends the meeting looks for).
-                const int n_rising = static_cast<int>(std::lround(count * 0.02 * (m + 1)));
-                const int n_fading = static_cast<int>(std::lround(count * 0.02 * (12 - m)));
-                const Timestamp start = shanghai_month_start(ym), end = shanghai_month_start(ym + months{1});
-                for (int i = 0; i < count; ++i) {
-                    Located where;
-                    if (i < n_rising) where = in_grid(rng, t, rising, "rising");
-                    else if (i < n_rising + n_fading) where = in_grid(rng, t, fading, "fading");
-                    else if (rng.chance(0.38)) where = near_place(rng, t);
-                    else where = in_grid(rng, t, rng.weighted(m_index[t].grid_weight), "background");
-                    auto report = make_report(rng, t, where, start, end);
-                    if (report.reported_at > m_options.cutoff) continue;
-                    out.push_back(std::move(report));
-                }
+    void run(Rng& rng, double total, bool carry, std::vector<Report>& out) {
+        const auto& town = m_town;
+        const DemoOptions& options = m_model.options;
+        const year_month first = options.until - months{11};
+        const std::size_t rising = rng.below(town.grids.size());
+        std::size_t fading = rng.below(town.grids.size());
+        if (fading == rising) fading = (fading + town.grids.size() / 2) % town.grids.size();
+        const double per_month = total / 12.0;
+        double expected = 0;
+        long issued = 0;
+        for (int m = 0; m < 12; ++m) {
+            const year_month ym = first + months{m};
+            // Summer peak (rain, heat, river and environment work), ±20%.
+            const double season = 1.0 + 0.2 * std::sin(2 * std::numbers::pi * (static_cast<unsigned>(ym.month()) - 4.0) / 12.0);
+            expected += per_month * season;
+            const int count = static_cast<int>(carry ? std::lround(expected) - issued : std::lround(per_month * season));
+            issued += count;
+            // One grid grows month by month, one fades (the trends the meeting looks for).
+            const int n_rising = static_cast<int>(std::lround(count * 0.02 * (m + 1)));
+            const int n_fading = static_cast<int>(std::lround(count * 0.02 * (12 - m)));
+            const Timestamp start = shanghai_month_start(ym), end = shanghai_month_start(ym + months{1});
+            for (int i = 0; i < count; ++i) {
+                Located where;
+                if (i < n_rising) where = in_grid(rng, rising, "rising");
+                else if (i < n_rising + n_fading) where = in_grid(rng, fading, "fading");
+                else if (rng.chance(0.38)) where = near_place(rng);
+                else where = in_grid(rng, rng.weighted(m_grid_weight), "background");
+                auto report = make_report(rng, where, start, end);
+                if (report.reported_at > options.cutoff) continue;
+                out.push_back(std::move(report));
             }
         }
-        std::stable_sort(out.begin(), out.end(), [](const Report& a, const Report& b) {
-            return a.reported_at != b.reported_at ? a.reported_at < b.reported_at : a.client_id < b.client_id;
-        });
-        for (std::size_t i = 0; i < out.size(); ++i) out[i].id = static_cast<long long>(i) + 1;
-        return out;
     }
 
 private:
-    struct TownIndex {
-        std::vector<geo::PreparedPtr> grids;  // lon/lat
-        std::vector<std::array<double, 4>> bbox;
-        std::vector<double> grid_weight;
-        geo::PreparedPtr town;  // metric
-    };
+    bool inside_town(XY p) const { return m_geos.prepared_contains(m_outline.get(), m_geos.point(p).get()); }
 
-    bool inside_town(std::size_t t, XY p) const {
-        return m_geos.prepared_contains(m_index[t].town.get(), m_geos.point(p).get());
-    }
-
-    Located in_grid(Rng& rng, std::size_t t, std::size_t g, const std::string& kind) const {
-        const auto& grid = m_towns[t].grids[g];
+    Located in_grid(Rng& rng, std::size_t g, const std::string& kind) const {
+        const auto& grid = m_town.grids[g];
         auto ring = m_geos.exterior_ring(grid.metric.get());
         double x0 = 1e18, y0 = 1e18, x1 = -1e18, y1 = -1e18;
         for (const auto& p : ring) x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
-        auto prepared = m_geos.prepare(grid.metric.get());
         for (int tries = 0; tries < 10000; ++tries) {
             XY p{rng.uniform(x0, x1), rng.uniform(y0, y1)};
-            if (m_geos.prepared_contains(prepared.get(), m_geos.point(p).get())) return {p, kind, grid.name};
+            if (m_geos.prepared_contains(m_metric_grids[g].get(), m_geos.point(p).get())) return {p, kind, grid.name};
         }
         return {grid.centroid, kind, grid.name};
     }
 
-    Located near_place(Rng& rng, std::size_t t) const {
-        const auto& places = m_towns[t].places;
+    Located near_place(Rng& rng) const {
+        const auto& places = m_town.places;
         const auto& place = places[rng.below(places.size())];
         for (int tries = 0; tries < 1000; ++tries) {
             XY p;
             if (place.kind == "river") {
                 // Along the channel: a gently meandering line through the landmark.
-                const double s = rng.uniform(-1.0, 1.0) * 0.8 * m_towns[t].radius_m;
-                const double meander = 0.08 * m_towns[t].radius_m * std::sin(3.0 * s / m_towns[t].radius_m);
+                const double s = rng.uniform(-1.0, 1.0) * 0.8 * m_town.radius_m;
+                const double meander = 0.08 * m_town.radius_m * std::sin(3.0 * s / m_town.radius_m);
                 const double off = meander + rng.normal(0, 40);
                 p = {place.at.x + s * std::cos(place.heading) - off * std::sin(place.heading),
                      place.at.y + s * std::sin(place.heading) + off * std::cos(place.heading)};
@@ -162,34 +135,33 @@ private:
                 const double sd = place.kind == "construction" || place.kind == "industrial" ? 250 : 150;
                 p = {rng.normal(place.at.x, sd), rng.normal(place.at.y, sd)};
             }
-            if (inside_town(t, p)) return {p, place.kind, place.name};
+            if (inside_town(p)) return {p, place.kind, place.name};
         }
         return {place.at, place.kind, place.name};
     }
 
-    const Category& pick_category(Rng& rng, const std::string& kind) {
+    const Category& pick_category(Rng& rng, const std::string& kind) const {
         const auto& options = kind_categories(kind);
-        if (options.empty() || rng.chance(0.15)) return *m_all[rng.weighted(m_background_weights)];
+        if (options.empty() || rng.chance(0.15)) return *m_model.all[rng.weighted(m_model.background_weights)];
         std::vector<double> w;
         for (const auto& o : options) w.push_back(o.second);
         const auto& code = options[rng.weighted(w)].first;
-        auto it = m_by_code.find(code);
-        return it == m_by_code.end() ? *m_all[rng.weighted(m_background_weights)] : *it->second;
+        auto it = m_model.by_code.find(code);
+        return it == m_model.by_code.end() ? *m_model.all[rng.weighted(m_model.background_weights)] : *it->second;
     }
 
     // The grid whose lon/lat polygon covers the point (the point is inside the town).
-    std::size_t locate(std::size_t t, double lon, double lat) const {
-        const auto& idx = m_index[t];
+    std::size_t locate(double lon, double lat) const {
         auto pt = m_geos.point({lon, lat});
         std::size_t nearest = 0;
         double best = 1e300;
-        for (std::size_t g = 0; g < idx.grids.size(); ++g) {
-            const auto& b = idx.bbox[g];
+        for (std::size_t g = 0; g < m_grids.size(); ++g) {
+            const auto& b = m_bbox[g];
             if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3]) continue;
-            if (m_geos.prepared_covers(idx.grids[g].get(), pt.get())) return g;
+            if (m_geos.prepared_covers(m_grids[g].get(), pt.get())) return g;
         }
-        for (std::size_t g = 0; g < idx.grids.size(); ++g) {
-            const double d = m_geos.distance(m_towns[t].grids[g].lonlat.get(), pt.get());
+        for (std::size_t g = 0; g < m_grids.size(); ++g) {
+            const double d = m_geos.distance(m_town.grids[g].lonlat.get(), pt.get());
             if (d < best) best = d, nearest = g;
         }
         return nearest;
@@ -205,15 +177,15 @@ private:
         return shanghai_midnight(day) + hours{hour} + seconds{static_cast<int>(rng.below(3600))};
     }
 
-    Report make_report(Rng& rng, std::size_t t, const Located& where, Timestamp start, Timestamp end) {
-        const auto& town = m_towns[t];
+    Report make_report(Rng& rng, const Located& where, Timestamp start, Timestamp end) const {
+        const auto& town = m_town;
         Report r;
-        r.town = t;
+        r.town = m_town_index;
         const auto ll = m_to_lonlat.forward(where.metric);
         // Phones report to about 1 cm; 7 decimals of a degree.
         r.lon = std::round(ll.x * 1e7) / 1e7;
         r.lat = std::round(ll.y * 1e7) / 1e7;
-        r.grid = locate(t, r.lon, r.lat);
+        r.grid = locate(r.lon, r.lat);
         r.category = &pick_category(rng, where.kind);
         r.reported_at = daytime_in(rng, start, end);
         r.client_id = town.spec.code + "-demo-" + std::to_string(rng.next() >> 16);
@@ -235,17 +207,17 @@ private:
     }
 
     void add(Report& r, Action a, const std::string& actor, Timestamp at, std::string note = {},
-             std::optional<Dispatch> dispatch = std::nullopt) {
+             std::optional<Dispatch> dispatch = std::nullopt) const {
         const Status from = r.events.back().to;
         const auto to = transition(from, a);
         if (!to) throw Error(ErrorCode::internal, "demo: illegal transition in the simulation");
-        if (at > m_options.cutoff) throw Cutoff{};
+        if (at > m_model.options.cutoff) throw Cutoff{};
         r.events.push_back({a, from, *to, actor, at, std::move(note), std::move(dispatch)});
     }
 
     struct Cutoff {};
 
-    void simulate_workflow(Rng& rng, const Town& town, Report& r) {
+    void simulate_workflow(Rng& rng, const Town& town, Report& r) const {
         const std::string first_actor = r.reporter ? *r.reporter : town.first_with_role("command").id;
         r.events.push_back({std::nullopt, std::nullopt, Status::reported, first_actor, r.reported_at, "", std::nullopt});
         const auto& command = town.staff[town.staff.size() - 7 + rng.below(3)];  // three command-room staff
@@ -270,7 +242,7 @@ private:
             const std::string handling = k_handling_names[rng.weighted(k_handling)];
             const std::string mode = k_mode_names[rng.weighted(k_mode)];
             const Timestamp dispatched = t;
-            const Timestamp due = m_calendar.add_working_days(dispatched, r.category->time_limit_workdays);
+            const Timestamp due = m_model.calendar.add_working_days(dispatched, r.category->time_limit_workdays);
             add(r, Action::dispatch, command.id, t, "",
                 Dispatch{r.category->platform, {platform_staff.id}, handling, mode, due});
             t += seconds{static_cast<long>(rng.exponential(4 * 3600)) + 300};
@@ -300,23 +272,55 @@ private:
     }
 
     const geo::Geos& m_geos;
-    const std::vector<Town>& m_towns;
-    const WorkCalendar& m_calendar;
-    const DemoOptions& m_options;
-    geo::Transformer m_to_lonlat;
-    std::map<std::string, const Category*> m_by_code;
-    std::vector<const Category*> m_all;
-    std::vector<double> m_background_weights;
-    std::vector<TownIndex> m_index;
+    const geo::Transformer& m_to_lonlat;
+    const ReportModel& m_model;
+    const Town& m_town;
+    std::size_t m_town_index;
+    std::vector<geo::PreparedPtr> m_grids;  // lon/lat
+    std::vector<geo::PreparedPtr> m_metric_grids;
+    std::vector<std::array<double, 4>> m_bbox;
+    std::vector<double> m_grid_weight;
+    geo::PreparedPtr m_outline;  // metric
 };
 
 }  // namespace
 
+ReportModel::ReportModel(const std::vector<Category>& catalogue, const WorkCalendar& work_calendar,
+                         const DemoOptions& demo_options)
+    : categories(catalogue), calendar(work_calendar), options(demo_options) {
+    if (categories.empty()) throw Error(ErrorCode::internal, "demo: the category catalogue is empty (run migrate)");
+    for (const auto& c : categories) {
+        by_code[c.code] = &c;
+        all.push_back(&c);
+        background_weights.push_back(platform_weight(c.platform));
+    }
+}
+
+void simulate_town_reports(const geo::Geos& geos, const geo::Transformer& to_lonlat, const ReportModel& model,
+                           const Town& town, std::size_t town_index, double total, bool carry, Rng& rng,
+                           std::vector<Report>& out) {
+    TownSimulator(geos, to_lonlat, model, town, town_index).run(rng, total, carry, out);
+}
+
 std::vector<Report> simulate_reports(const geo::Geos& geos, const std::vector<Town>& towns,
                                      const std::vector<Category>& categories, const WorkCalendar& calendar,
                                      const DemoOptions& options) {
-    if (categories.empty()) throw Error(ErrorCode::internal, "demo: the category catalogue is empty (run migrate)");
-    return Simulator(geos, towns, categories, calendar, options).run();
+    const ReportModel model(categories, calendar, options);
+    const geo::Transformer to_lonlat("EPSG:4549", "EPSG:4490");
+    Rng root(options.seed ^ k_reports_salt);
+    std::vector<Report> out;
+    for (std::size_t t = 0; t < towns.size(); ++t) {
+        Rng rng = root.fork(t + 1);
+        // The town's share (data/demo/pilots.json): 白龙桥镇 at the seed's scale (~200
+        // a month by default), the dense subdistrict as busy, the rural township least.
+        simulate_town_reports(geos, to_lonlat, model, towns[t], t, options.reports * towns[t].spec.report_share, false,
+                              rng, out);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Report& a, const Report& b) {
+        return a.reported_at != b.reported_at ? a.reported_at < b.reported_at : a.client_id < b.client_id;
+    });
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].id = static_cast<long long>(i) + 1;
+    return out;
 }
 
 }  // namespace wangge::data::demo

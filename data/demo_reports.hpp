@@ -5,6 +5,7 @@
 #include "core/workflow.hpp"
 #include "data/demo.hpp"
 #include "data/demo_world.hpp"
+#include "geo/crs.hpp"
 
 #include <map>
 #include <optional>
@@ -53,8 +54,37 @@ struct Report {
     std::vector<Event> events;  // the first is the report itself
 };
 
+/// What every town's simulation reads and none changes, so threads share one.
+struct ReportModel {
+    /// @throws Error(internal) when there are no categories
+    ReportModel(const std::vector<Category>& catalogue, const WorkCalendar& work_calendar, const DemoOptions& demo_options);
+    ReportModel(const ReportModel&) = delete;
+    ReportModel& operator=(const ReportModel&) = delete;
+
+    const std::vector<Category>& categories;  // Report::category points into it
+    const WorkCalendar& calendar;
+    const DemoOptions& options;
+    std::map<std::string, const Category*> by_code;
+    std::vector<const Category*> all;
+    std::vector<double> background_weights;
+};
+
+/// The salt of the reports' random stream ("REPORTS"), apart from the layout's.
+inline constexpr std::uint64_t k_reports_salt = 0x5245504f525453ULL;
+
+/// Appends one town's reports of twelve months ending with `options.until` (about
+/// `total`, before the summer peak and the cutoff), in the order drawn: by month, not by
+/// time, with id 0 and Report::town = town_index. Draws only from `rng`.
+/// @param carry each month's count carries the fraction the months before it left over,
+///        so a town of a few reports a year has them; without it each month is rounded
+///        on its own (the default demo, whose data must not change).
+void simulate_town_reports(const geo::Geos& geos, const geo::Transformer& to_lonlat, const ReportModel& model,
+                           const Town& town, std::size_t town_index, double total, bool carry, Rng& rng,
+                           std::vector<Report>& out);
+
 /// Simulates the reports of twelve months ending with `options.until`, with workflow
-/// events up to `options.cutoff`. Ids are 1..n in order of reported_at.
+/// events up to `options.cutoff`, each town's share by its report_share. Ids are 1..n in
+/// order of reported_at.
 std::vector<Report> simulate_reports(const geo::Geos& geos, const std::vector<Town>& towns,
                                      const std::vector<Category>& categories, const WorkCalendar& calendar,
                                      const DemoOptions& options);

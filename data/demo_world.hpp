@@ -3,6 +3,7 @@
 
 #include "data/demo.hpp"
 #include "data/rng.hpp"
+#include "geo/crs.hpp"
 #include "geo/geos.hpp"
 
 #include <filesystem>
@@ -62,6 +63,20 @@ struct Town {
 
     const Staff& first_with_role(const std::string& role, const std::optional<std::string>& platform = {}) const;
 };
+
+/// What a town's grids are named after and its reports cluster around.
+struct TownNames {
+    std::vector<std::string> villages;  // in grid order; the first spec.village_count are used
+    std::vector<std::pair<std::string, std::string>> places;  // name, kind (Place::kind)
+};
+
+/// One town inside an outline already drawn (EPSG:4549): spec.grid_count grids, smallest
+/// around `seat`, grouped into villages; a leader and a worker per grid, three command
+/// staff and one per platform; a landmark per place. Draws only from `rng`, so towns can
+/// be laid out in any order, on any thread (with that thread's `geos` and `to_lonlat`).
+/// @throws Error(internal) when `names` has no villages or no places
+Town lay_out_town(const geo::Geos& geos, const geo::Transformer& to_lonlat, const NameBook& people, TownSpec spec,
+                  geo::GeomPtr outline, geo::XY seat, const TownNames& names, Rng& rng);
 
 /// Lays out the towns, in the order given: boundaries, grids, staff, landmarks.
 /// @throws Error(internal) when the name book has no villages or places for a town

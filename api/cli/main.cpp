@@ -115,14 +115,20 @@ int main(int argc, char** argv) {
 
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and sync the category catalogue and holiday calendar");
 
-    auto* demo = app.add_subcommand("demo-data", "Load the four towns' demo data (deterministic for --seed and --until)");
+    auto* demo = app.add_subcommand("demo-data", "Load the four towns' demo data, or with --province the whole province's (deterministic for --seed and --until)");
     data::DemoOptions demo_options;
     std::string until_text, cutoff_text;
-    bool replace = false, if_empty = false;
+    bool replace = false, if_empty = false, province = false;
     demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
-    demo->add_option("--reports", demo_options.reports, "total reports over the twelve months")
+    auto* demo_reports = demo->add_option("--reports", demo_options.reports,
+                                          "total reports over the twelve months (--province: 1000000)")
+                             ->capture_default_str()
+                             ->check(CLI::Range(0, 50'000'000));
+    demo->add_flag("--province", province,
+                   "the whole province around the four towns: 90 counties, ~1,300 towns, ~63,000 grids");
+    demo->add_option("--threads", demo_options.threads, "threads for the province's layout and reports (0: one per core)")
         ->capture_default_str()
-        ->check(CLI::Range(0, 50'000'000));
+        ->check(CLI::Range(0, 256));
     demo->add_option("--until", until_text, "last month of the twelve, YYYY-MM (default: the current month)");
     demo->add_option("--cutoff", cutoff_text, "events after this RFC 3339 instant have not happened yet (default: now)");
     demo->add_flag("--replace", replace, "delete existing town data first");
@@ -230,6 +236,26 @@ int main(int argc, char** argv) {
                 auto t = parse_instant(cutoff_text);
                 if (!t) throw Error(ErrorCode::bad_request, "--cutoff must be an RFC 3339 instant");
                 demo_options.cutoff = *t;
+            }
+            if (province) {
+                if (demo_reports->count() == 0) demo_options.reports = data::k_province_default_reports;
+                const auto p = data::load_demo_province(db, demo_options, data::data_dir(), replace);
+                long towns = 0, grids = 0, staff = 0;
+                long long reports = 0, events = 0;
+                for (const auto& c : p.counties) {
+                    std::cerr << c.code << " " << c.name << " (" << c.city << "): " << c.towns << " towns, " << c.grids
+                              << " grids, " << c.reports << " reports\n";
+                    towns += c.towns, grids += c.grids, staff += c.staff, reports += c.reports, events += c.events;
+                }
+                auto rate = [](double n, double s) { return s > 0 ? static_cast<long long>(n / s) : 0LL; };
+                std::cerr << p.counties.size() << " counties, " << towns << " towns, " << grids << " grids, " << staff
+                          << " staff, " << reports << " reports, " << events << " events\n"
+                          << "plan " << p.plan_seconds << " s, layout " << p.layout_seconds << " s ("
+                          << rate(static_cast<double>(grids), p.layout_seconds) << " grids/s), towns and grids written "
+                          << p.write_seconds << " s, reports " << p.report_seconds << " s ("
+                          << rate(static_cast<double>(reports), p.report_seconds) << " reports/s), total " << p.total_seconds
+                          << " s; database " << p.database_size << "\n";
+                return 0;
             }
             const auto summary = data::load_demo_data(db, demo_options, data::data_dir(), replace);
             for (const auto& s : summary)
