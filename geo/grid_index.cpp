@@ -3,21 +3,26 @@
 #include "core/error.hpp"
 #include "geo/crs.hpp"
 
+#include <geos_c.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <numbers>
+#include <set>
+#include <thread>
+#include <unordered_map>
 
 namespace wangge::geo {
 
 namespace {
-
-constexpr int k_raster_size = 2048;         // cells per side (a power of two: quadtree build)
-constexpr std::uint16_t k_exact = 0;         // test this point exactly
-constexpr std::uint16_t k_far_town = 0x8000; // | town index: farther than nearest_m from every grid
-constexpr std::uint16_t k_far_unknown = 0xFFFF;  // far, but the nearest town needs the exact test
 
 using Box = std::array<double, 4>;  // xmin, ymin, xmax, ymax
 
@@ -25,27 +30,417 @@ bool boxes_meet(const Box& a, const Box& b) { return a[0] <= b[2] && b[0] <= a[2
 
 Box grow(const Box& b, double dx, double dy) { return {b[0] - dx, b[1] - dy, b[2] + dx, b[3] + dy}; }
 
+Box unite(const Box& a, const Box& b) {
+    return {std::min(a[0], b[0]), std::min(a[1], b[1]), std::max(a[2], b[2]), std::max(a[3], b[3])};
+}
+
+constexpr Box k_no_box{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+                       -std::numeric_limits<double>::max(), -std::numeric_limits<double>::max()};
+
 Box bounds_of(const Geos& geos, const GEOSGeometry* g) {
-    auto env = geos.envelope(g);
-    Box b{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
-          -std::numeric_limits<double>::max()};
-    if (geos.type_name(env.get()) == "Point") {
-        const auto p = geos.point_xy(env.get());
-        return {p.x, p.y, p.x, p.y};
-    }
-    for (const auto& p : geos.exterior_ring(env.get()))
-        b = {std::min(b[0], p.x), std::min(b[1], p.y), std::max(b[2], p.x), std::max(b[3], p.y)};
+    Box b{};
+    const auto h = geos.handle();
+    if (GEOSGeom_getXMin_r(h, g, &b[0]) != 1 || GEOSGeom_getYMin_r(h, g, &b[1]) != 1 || GEOSGeom_getXMax_r(h, g, &b[2]) != 1 ||
+        GEOSGeom_getYMax_r(h, g, &b[3]) != 1)
+        return k_no_box;  // empty: meets nothing
     return b;
 }
 
+double box_gap(const Box& a, const Box& b) {
+    const double dx = std::max({0.0, a[0] - b[2], b[0] - a[2]});
+    const double dy = std::max({0.0, a[1] - b[3], b[1] - a[3]});
+    return std::hypot(dx, dy);
+}
+
 // Metres per degree at a latitude, on the GRS80/CGCS2000 ellipsoid: only used to turn the
-// metre tolerances into conservative degree margins for the raster.
+// metre tolerances into conservative degree margins.
 double metres_per_degree_lon(double lat) {
     const double a = 6378137.0, e2 = 0.00669438002290;
     const double phi = lat * std::numbers::pi / 180;
     return std::numbers::pi / 180 * a * std::cos(phi) / std::sqrt(1 - e2 * std::sin(phi) * std::sin(phi));
 }
 constexpr double k_min_metres_per_degree_lat = 110574.0;  // at the equator, the smallest
+
+// Exact distances can round below a bounding-box bound by far less than this.
+constexpr double k_bound_slack_m = 1.0;
+
+// Finest quadtree cell. Memory grows as 1/size (cells along the grids' edges), and
+// points in the finest cells along edges pay one or two GEOS tests.
+constexpr double k_leaf_m = 25;
+
+// Degree stand-ins for the metre rules, never smaller than what they stand for. They are
+// part of the exact path's definition (candidate filters), so every index of one
+// province uses the same: they depend on the northernmost grid only.
+struct Margins {
+    double tol_dx = 0, tol_dy = 0, tol_deg = 0;
+    double far_dx = 0, far_dy = 0, far_deg = 0;
+    bool operator==(const Margins&) const = default;
+    // What the quadtrees and the directory grow their boxes by: a hair wider than the
+    // radii of the exact tests, so rounding in a box's corners never hides a grid.
+    double tol_r() const { return tol_deg * 1.001; }
+    double far_r() const { return far_deg * 1.001; }
+};
+
+Margins margins_for(const AssignRules& rules, double max_lat) {
+    Margins m;
+    const double m_lon = metres_per_degree_lon(std::min(max_lat + 1.0, 89.0));
+    m.tol_dx = 2 * rules.boundary_m / m_lon;
+    m.tol_dy = 2 * rules.boundary_m / k_min_metres_per_degree_lat;
+    m.tol_deg = std::max(m.tol_dx, m.tol_dy);
+    m.far_dx = 1.05 * rules.nearest_m / m_lon;
+    m.far_dy = 1.05 * rules.nearest_m / k_min_metres_per_degree_lat;
+    m.far_deg = std::max(m.far_dx, m.far_dy);
+    return m;
+}
+
+// A GEOS context and a PROJ transformation are not thread-safe: one of each per thread.
+const Geos& thread_geos() {
+    thread_local const Geos geos;
+    return geos;
+}
+const Transformer& thread_to_metric() {
+    thread_local const Transformer t("EPSG:4490", "EPSG:4549");
+    return t;
+}
+
+// fn(i) for i in [0, n) on one thread per core; the first exception is rethrown.
+void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
+    if (n == 0) return;
+    const std::size_t threads = std::min<std::size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto work = [&] {
+        try {
+            for (std::size_t i; (i = next++) < n;) fn(i);
+        } catch (...) {
+            std::lock_guard lock(error_mutex);
+            if (!error) error = std::current_exception();
+            next = n;
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t k = 1; k < threads; ++k) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+}
+
+GeomPtr warm_point(const Geos& geos) { return geos.point({0, 0}); }
+
+struct GridGeom {
+    Box bbox{};
+    GeomPtr lonlat;
+    PreparedPtr prepared;  // after `lonlat`: destroyed before its base
+    GeomPtr metric;        // EPSG:4549, for distances in metres
+    PreparedPtr metric_prepared;
+};
+
+// A town's grids parsed, projected and prepared once, shared by every index that keeps
+// the town (and by its quadtree when the margins change).
+struct TownGrids {
+    std::vector<GridGeom> grids;  // in input order
+    Box extent = k_no_box;
+    double max_abs_lat = -90;
+    double area_deg2 = 0;
+};
+
+std::shared_ptr<const TownGrids> parse_town(const std::vector<GridShape>& shapes) {
+    const Geos& geos = thread_geos();
+    const Transformer& to_metric = thread_to_metric();
+    auto tg = std::make_shared<TownGrids>();
+    const auto origin = warm_point(geos);
+    for (const auto& shape : shapes) {
+        GridGeom gg;
+        gg.lonlat = geos.from_wkb_hex(shape.wkb_hex);
+        gg.bbox = bounds_of(geos, gg.lonlat.get());
+        if (gg.bbox != k_no_box) tg->extent = unite(tg->extent, gg.bbox), tg->max_abs_lat = std::max(tg->max_abs_lat, std::abs(gg.bbox[3]));
+        tg->area_deg2 += geos.area(gg.lonlat.get());
+        gg.metric = to_metric.forward(geos, gg.lonlat.get());
+        // Prepared geometries index themselves lazily: warm every predicate up before
+        // threads share them.
+        gg.prepared = geos.prepare(gg.lonlat.get());
+        geos.prepared_covers(gg.prepared.get(), origin.get());
+        geos.prepared_intersects(gg.prepared.get(), origin.get());
+        geos.prepared_distance_within(gg.prepared.get(), origin.get(), 1.0);
+        gg.metric_prepared = geos.prepare(gg.metric.get());
+        geos.prepared_distance(gg.metric_prepared.get(), origin.get());
+        tg->grids.push_back(std::move(gg));
+    }
+    return tg;
+}
+
+// Quadtree node codes. Leaves:
+constexpr std::uint32_t k_far = 0;    // no grid of the town within the nearest radius
+constexpr std::uint32_t k_clear = 1;  // none within the tolerance (but maybe within the radius)
+// 2 + 2g: inside grid g, no other grid of the town within the tolerance;
+// 3 + 2s: leaf set s, the grids of the town that may be within the tolerance.
+// Inner nodes: k_inner | index of the first of four children (y bit, x bit).
+constexpr std::uint32_t k_inner = 0x80000000u;
+bool is_inside(std::uint32_t code) { return code >= 2 && (code & 1) == 0; }
+
+struct Quadtree {
+    double x0 = 0, y0 = 0, leaf = 1, inv_leaf = 1;
+    int depth = 0;
+    std::uint32_t side = 1;  // leaf cells per side: 1 << depth
+    std::vector<std::uint32_t> nodes{k_far};
+    std::vector<std::uint32_t> set_start{0};  // leaf set s: set_items[set_start[s] .. set_start[s + 1])
+    std::vector<std::uint32_t> set_items;     // local grid indices
+    double exact_area = 0;                    // deg², of the leaf-set cells
+
+    std::uint32_t lookup(double x, double y) const {
+        const double fx = (x - x0) * inv_leaf, fy = (y - y0) * inv_leaf;
+        // Outside the root, which reaches past the nearest radius of every grid.
+        if (!(fx >= 0 && fy >= 0 && fx < side && fy < side)) return k_far;
+        const auto ix = static_cast<std::uint32_t>(fx), iy = static_cast<std::uint32_t>(fy);
+        std::uint32_t code = nodes[0];
+        for (int shift = depth - 1; code & k_inner; --shift)
+            code = nodes[(code & ~k_inner) + (((iy >> shift) & 1u) << 1 | ((ix >> shift) & 1u))];
+        return code;
+    }
+
+    // Whether every point of b lies in a far leaf.
+    bool all_far(const Box& b) const {
+        const double fx0 = (b[0] - x0) * inv_leaf, fy0 = (b[1] - y0) * inv_leaf;
+        const double fx1 = (b[2] - x0) * inv_leaf, fy1 = (b[3] - y0) * inv_leaf;
+        if (fx1 < 0 || fy1 < 0 || fx0 >= side || fy0 >= side) return true;
+        // One cell of slack each way: a box edge that rounds onto the next cell still counts it.
+        auto clamp = [&](double f) { return static_cast<std::int64_t>(std::clamp(std::floor(f), 0.0, double(side - 1))); };
+        const std::int64_t ix0 = std::max<std::int64_t>(0, clamp(fx0) - 1), iy0 = std::max<std::int64_t>(0, clamp(fy0) - 1);
+        const std::int64_t ix1 = std::min<std::int64_t>(side - 1, clamp(fx1) + 1),
+                           iy1 = std::min<std::int64_t>(side - 1, clamp(fy1) + 1);
+        auto walk = [&](auto&& self, std::uint32_t code, std::int64_t nx, std::int64_t ny, std::int64_t size) -> bool {
+            if (nx > ix1 || ny > iy1 || nx + size - 1 < ix0 || ny + size - 1 < iy0) return true;
+            if (!(code & k_inner)) return code == k_far;
+            const std::int64_t h = size / 2;
+            const std::uint32_t first = code & ~k_inner;
+            for (std::uint32_t q = 0; q < 4; ++q)
+                if (!self(self, nodes[first + q], nx + (q & 1u) * h, ny + (q >> 1) * h, h)) return false;
+            return true;
+        };
+        return walk(walk, nodes[0], 0, 0, side);
+    }
+
+    std::size_t bytes() const {
+        return sizeof(*this) + (nodes.capacity() + set_start.capacity() + set_items.capacity()) * sizeof(std::uint32_t);
+    }
+};
+
+struct Segment {
+    double x1, y1, x2, y2;
+    std::uint32_t grid;
+};
+
+// Whether the segment meets the closed box. Rounding here only matters within ~1e-13°
+// of the box, far inside the margin the boxes are grown by.
+bool segment_meets_box(const Segment& s, const Box& b) {
+    if (std::max(s.x1, s.x2) < b[0] || std::min(s.x1, s.x2) > b[2] || std::max(s.y1, s.y2) < b[1] || std::min(s.y1, s.y2) > b[3])
+        return false;
+    const double dx = s.x2 - s.x1, dy = s.y2 - s.y1;
+    auto side = [&](double x, double y) { return dx * (y - s.y1) - dy * (x - s.x1); };
+    const double c0 = side(b[0], b[1]), c1 = side(b[2], b[1]), c2 = side(b[2], b[3]), c3 = side(b[0], b[3]);
+    return !((c0 > 0 && c1 > 0 && c2 > 0 && c3 > 0) || (c0 < 0 && c1 < 0 && c2 < 0 && c3 < 0));
+}
+
+void collect_segments(GEOSContextHandle_t h, const GEOSGeometry* g, std::uint32_t grid, std::vector<Segment>& out) {
+    auto sequence = [&](const GEOSGeometry* line) {
+        const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(h, line);
+        unsigned n = 0;
+        if (seq == nullptr || GEOSCoordSeq_getSize_r(h, seq, &n) != 1) throw Error(ErrorCode::internal, "grid index: unreadable ring");
+        double px = 0, py = 0;
+        for (unsigned i = 0; i < n; ++i) {
+            double x = 0, y = 0;
+            GEOSCoordSeq_getXY_r(h, seq, i, &x, &y);
+            if (i > 0 || n == 1) out.push_back({i > 0 ? px : x, i > 0 ? py : y, x, y, grid});
+            px = x, py = y;
+        }
+    };
+    switch (GEOSGeomTypeId_r(h, g)) {
+    case GEOS_POLYGON:
+        if (GEOSisEmpty_r(h, g) == 1) return;
+        sequence(GEOSGetExteriorRing_r(h, g));
+        for (int i = 0, n = GEOSGetNumInteriorRings_r(h, g); i < n; ++i) sequence(GEOSGetInteriorRingN_r(h, g, i));
+        return;
+    case GEOS_POINT:
+    case GEOS_LINESTRING:
+    case GEOS_LINEARRING:
+        if (GEOSisEmpty_r(h, g) != 1) sequence(g);
+        return;
+    default:
+        for (int i = 0, n = GEOSGetNumGeometries_r(h, g); i < n; ++i) collect_segments(h, GEOSGetGeometryN_r(h, g, i), grid, out);
+    }
+}
+
+// One town's quadtree, top-down over the grids' edges: a node keeps the edges that meet
+// its box grown by the tolerance; a grid whose edges all leave the box either contains
+// it (one point-in-polygon test decides) or is clear of it, and so are the node's children.
+class TreeBuilder {
+public:
+    TreeBuilder(const TownGrids& tg, const Margins& mg, Quadtree& tree) : m_tg(tg), m_mg(mg), m_t(tree) {
+        const Geos& geos = thread_geos();
+        for (std::uint32_t g = 0; g < tg.grids.size(); ++g) collect_segments(geos.handle(), tg.grids[g].lonlat.get(), g, m_segs);
+    }
+
+    void run() {
+        const double pad = m_mg.far_r() * 1.01;
+        const Box root = grow(m_tg.extent, pad, pad);
+        const double size = std::max(root[2] - root[0], root[3] - root[1]);
+        const double target = k_leaf_m / metres_per_degree_lon(m_tg.max_abs_lat);
+        m_t.depth = std::clamp(static_cast<int>(std::ceil(std::log2(size / target))), 0, 24);
+        m_t.side = 1u << m_t.depth;
+        m_t.leaf = size / m_t.side;
+        m_t.inv_leaf = 1 / m_t.leaf;
+        m_t.x0 = root[0];
+        m_t.y0 = root[1];
+        m_t.nodes.assign(1, k_far);
+        State all;
+        for (std::uint32_t g = 0; g < m_tg.grids.size(); ++g) all.near.push_back(g), all.crossing.push_back(g);
+        for (std::uint32_t s = 0; s < m_segs.size(); ++s) all.segs.push_back(s);
+        fill(0, 0, 0, m_t.side, all);
+        m_t.nodes.shrink_to_fit();
+        m_t.set_items.shrink_to_fit();
+        m_t.set_start.shrink_to_fit();
+    }
+
+private:
+    struct State {
+        std::vector<std::uint32_t> near;      // grids whose bbox meets the box grown by the radius
+        std::vector<std::uint32_t> segs;      // edges meeting the box grown by the tolerance
+        std::vector<std::uint32_t> crossing;  // their grids, sorted
+        std::vector<std::uint32_t> inside;    // grids containing the grown box
+    };
+
+    Box box_of(std::uint32_t ix, std::uint32_t iy, std::uint32_t size) const {
+        return {m_t.x0 + ix * m_t.leaf, m_t.y0 + iy * m_t.leaf, m_t.x0 + (ix + size) * m_t.leaf, m_t.y0 + (iy + size) * m_t.leaf};
+    }
+
+    std::uint32_t set_of(std::vector<std::uint32_t> grids) {
+        std::sort(grids.begin(), grids.end());
+        auto [it, fresh] = m_set_ids.try_emplace(grids, static_cast<std::uint32_t>(m_t.set_start.size() - 1));
+        if (fresh) {
+            m_t.set_items.insert(m_t.set_items.end(), grids.begin(), grids.end());
+            m_t.set_start.push_back(static_cast<std::uint32_t>(m_t.set_items.size()));
+        }
+        return it->second;
+    }
+
+    void fill(std::size_t slot, std::uint32_t ix, std::uint32_t iy, std::uint32_t size, const State& parent) {
+        const Geos& geos = thread_geos();
+        const Box b = box_of(ix, iy, size);
+        const Box fb = grow(b, m_mg.far_r(), m_mg.far_r()), tb = grow(b, m_mg.tol_r(), m_mg.tol_r());
+        State s;
+        for (auto g : parent.near)
+            if (boxes_meet(m_tg.grids[g].bbox, fb)) s.near.push_back(g);
+        if (s.near.empty()) {
+            m_t.nodes[slot] = k_far;
+            return;
+        }
+        for (auto i : parent.segs)
+            if (segment_meets_box(m_segs[i], tb)) s.segs.push_back(i), s.crossing.push_back(m_segs[i].grid);
+        std::sort(s.crossing.begin(), s.crossing.end());
+        s.crossing.erase(std::unique(s.crossing.begin(), s.crossing.end()), s.crossing.end());
+        s.inside = parent.inside;
+        GeomPtr centre;
+        for (auto g : parent.crossing) {
+            if (std::binary_search(s.crossing.begin(), s.crossing.end(), g)) continue;
+            if (!centre) centre = geos.point({(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
+            if (geos.prepared_intersects(m_tg.grids[g].prepared.get(), centre.get())) s.inside.push_back(g);
+        }
+        if (s.inside.empty() && s.crossing.empty()) {
+            m_t.nodes[slot] = k_clear;
+            return;
+        }
+        if (s.inside.size() == 1 && s.crossing.empty()) {
+            m_t.nodes[slot] = 2 + 2 * s.inside[0];
+            return;
+        }
+        if (size == 1) {
+            std::vector<std::uint32_t> touching = s.inside;
+            touching.insert(touching.end(), s.crossing.begin(), s.crossing.end());
+            m_t.nodes[slot] = 3 + 2 * set_of(std::move(touching));
+            m_t.exact_area += (b[2] - b[0]) * (b[3] - b[1]);
+            return;
+        }
+        const auto first = static_cast<std::uint32_t>(m_t.nodes.size());
+        if (first + 4 >= k_inner) throw Error(ErrorCode::unprocessable, "grid index: a town's quadtree is too large");
+        m_t.nodes.resize(first + 4, k_far);
+        m_t.nodes[slot] = k_inner | first;
+        const std::uint32_t h = size / 2;
+        for (std::uint32_t q = 0; q < 4; ++q) fill(first + q, ix + (q & 1u) * h, iy + (q >> 1) * h, h, s);
+    }
+
+    const TownGrids& m_tg;
+    const Margins& m_mg;
+    Quadtree& m_t;
+    std::vector<Segment> m_segs;
+    std::map<std::vector<std::uint32_t>, std::uint32_t> m_set_ids;
+};
+
+// One town's sub-index.
+struct Part {
+    std::string town;
+    std::shared_ptr<const TownGrids> grids;
+    Margins margins;  // the tree's
+    Quadtree tree;
+};
+
+std::shared_ptr<const Part> make_part(std::string town, std::shared_ptr<const TownGrids> grids, const Margins& mg) {
+    auto part = std::make_shared<Part>();
+    part->town = std::move(town);
+    part->grids = std::move(grids);
+    part->margins = mg;
+    TreeBuilder(*part->grids, mg, part->tree).run();
+    return part;
+}
+
+// A town's outline in metres, for the nearest-town fallback.
+struct Outline {
+    std::size_t wkb_hash = 0;
+    bool from_grid = false;  // a town without an outline: its first grid stands in
+    GeomPtr metric;
+    PreparedPtr prepared;
+    Box box_m{};
+};
+
+std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, std::size_t hash, bool from_grid) {
+    auto o = std::make_shared<Outline>();
+    o->wkb_hash = hash;
+    o->from_grid = from_grid;
+    o->metric = std::move(metric);
+    o->prepared = geos.prepare(o->metric.get());
+    geos.prepared_distance(o->prepared.get(), warm_point(geos).get());
+    o->box_m = bounds_of(geos, o->metric.get());
+    return o;
+}
+
+// Uniform cells over the grids' extent: a point's candidate towns.
+struct Directory {
+    double x0 = 0, y0 = 0, cell = 1, inv_cell = 1;
+    std::uint32_t nx = 0, ny = 0;
+    std::vector<std::uint32_t> start{0};  // parts of cell c: parts[start[c] .. start[c + 1])
+    std::vector<std::uint32_t> parts;     // whose grids can be within the radius of a point of the cell
+    std::vector<std::uint32_t> town;      // per cell without parts: 1 + the nearest town of all its points, or 0
+
+    std::optional<std::size_t> cell_of(double x, double y) const {
+        const double fx = (x - x0) * inv_cell, fy = (y - y0) * inv_cell;
+        if (!(fx >= 0 && fy >= 0 && fx < nx && fy < ny)) return std::nullopt;
+        return static_cast<std::size_t>(fy) * nx + static_cast<std::size_t>(fx);
+    }
+    Box box(std::size_t c) const {
+        const auto ix = static_cast<double>(c % nx), iy = static_cast<double>(c / nx);
+        return {x0 + ix * cell, y0 + iy * cell, x0 + (ix + 1) * cell, y0 + (iy + 1) * cell};
+    }
+    bool same_cells(const Directory& o) const { return x0 == o.x0 && y0 == o.y0 && cell == o.cell && nx == o.nx && ny == o.ny; }
+    std::size_t bytes() const { return (start.capacity() + parts.capacity() + town.capacity()) * sizeof(std::uint32_t); }
+};
+
+// What one rebuild takes from its base or makes anew.
+struct PartInput {
+    std::string town;
+    std::vector<GridShape> shapes;             // wkb_hex needed only when `grids` is null
+    std::shared_ptr<const TownGrids> grids;    // parsed already
+    std::shared_ptr<const Part> part;          // reusable if its margins still hold
+};
 
 }  // namespace
 
@@ -60,282 +455,470 @@ std::string_view assign_method_name(AssignMethod m) noexcept {
 }
 
 struct GridIndex::Impl {
-    Geos geos;  // the build context; queries use one per thread
-    std::vector<GeomPtr> lonlat;
-    std::vector<PreparedPtr> prepared;  // after `lonlat`: destroyed before its bases
-    std::vector<GeomPtr> metric;        // EPSG:4549, for distances in metres
-    std::vector<PreparedPtr> metric_prepared;
-    std::vector<Box> bbox;
-    std::vector<std::size_t> grid_town;
-    std::vector<GeomPtr> town_metric;
-    std::vector<PreparedPtr> town_prepared;
-    std::vector<std::size_t> id_rank;  // rank of each grid's id in sort order: "smallest id" ties
+    Margins mg;
+    AssignRules rules;
+    const std::vector<GridShape>* shapes = nullptr;  // the owner's grids(): ids for ties
+    std::vector<std::shared_ptr<const Part>> parts;
+    std::vector<std::uint32_t> part_first;  // global index of each part's first grid
+    std::vector<std::uint32_t> part_town;
+    std::vector<const GridGeom*> geom;      // per global grid
+    std::vector<std::uint32_t> grid_town;   // per global grid
+    std::vector<std::shared_ptr<const Outline>> outlines;  // per town, as towns()
+    Directory dir;
 
-    double x0 = 0, y0 = 0, cell = 1, inv_cell = 1;
-    double tol_dx = 0, tol_dy = 0;  // boundary tolerance as degrees (conservative)
-    double tol_deg = 0;             // max(tol_dx, tol_dy): a Euclidean radius in degrees
-    double far_dx = 0, far_dy = 0;  // nearest radius as degrees (conservative)
-    double far_deg = 0;             // max(far_dx, far_dy)
-    std::vector<std::uint16_t> raster;
+    bool id_less(std::uint32_t a, std::uint32_t b) const {
+        const auto& ia = (*shapes)[a].id;
+        const auto& ib = (*shapes)[b].id;
+        return ia < ib || (ia == ib && a < b);
+    }
+
+    std::size_t nearest_town_linear(const Geos& geos, const GEOSGeometry* pm) const;
+    std::size_t nearest_town_bounded(const Geos& geos, XY m, const GEOSGeometry* pm) const;
+    std::optional<std::size_t> nearest_town_of_box(const Geos& geos, const Transformer& to_metric, const Box& b) const;
+    std::optional<Assignment> decide(double lon, double lat, const std::vector<std::uint32_t>& cands, bool complete,
+                                     bool linear_towns) const;
+    Assignment town_only(double lon, double lat) const;
+    void build_directory(const Impl* base);
 };
 
-GridIndex::~GridIndex() = default;
-
-std::shared_ptr<const GridIndex> GridIndex::build(std::vector<GridShape> grids, std::vector<TownShape> towns,
-                                                  AssignRules rules) {
-    const auto started = std::chrono::steady_clock::now();
-    if (grids.empty()) throw Error(ErrorCode::unprocessable, "no grids to index");
-    std::shared_ptr<GridIndex> index(new GridIndex());
-    index->m_rules = rules;
-    index->m_impl = std::make_unique<Impl>();
-    auto& im = *index->m_impl;
-    const Geos& geos = im.geos;
-    const Transformer to_metric("EPSG:4490", "EPSG:4549");
-    auto metric_of = [&](const GEOSGeometry* g) { return to_metric.forward(geos, g); };
-
-    for (const auto& t : towns) {
-        index->m_town_codes.push_back(t.town);
-        auto g = geos.from_wkb_hex(t.wkb_hex);
-        im.town_metric.push_back(metric_of(g.get()));
+// Today's rule of the town loop: the smallest distance to an outline, the first town on a tie.
+std::size_t GridIndex::Impl::nearest_town_linear(const Geos& geos, const GEOSGeometry* pm) const {
+    std::size_t town = 0;
+    double town_d = std::numeric_limits<double>::max();
+    for (std::size_t t = 0; t < outlines.size(); ++t) {
+        const double d = geos.prepared_distance(outlines[t]->prepared.get(), pm);
+        if (d < town_d) town_d = d, town = t;
     }
-    double max_lat = -90;
-    Box all{1e9, 1e9, -1e9, -1e9};
-    for (const auto& shape : grids) {
-        auto g = geos.from_wkb_hex(shape.wkb_hex);
-        const Box b = bounds_of(geos, g.get());
-        all = {std::min(all[0], b[0]), std::min(all[1], b[1]), std::max(all[2], b[2]), std::max(all[3], b[3])};
-        max_lat = std::max(max_lat, std::abs(b[3]));
-        im.bbox.push_back(b);
-        im.metric.push_back(metric_of(g.get()));
-        auto town = std::find(index->m_town_codes.begin(), index->m_town_codes.end(), shape.town);
-        if (town == index->m_town_codes.end()) {
-            // A grid without a town boundary still routes to its own town.
-            index->m_town_codes.push_back(shape.town);
-            im.town_metric.push_back(geos.clone(im.metric.back().get()));
-            town = index->m_town_codes.end() - 1;
-        }
-        im.grid_town.push_back(static_cast<std::size_t>(town - index->m_town_codes.begin()));
-        im.lonlat.push_back(std::move(g));
-    }
-    // Prepared geometries index themselves lazily: warm every predicate up before
-    // threads share them.
-    const auto origin = geos.point({0, 0});
-    for (const auto& g : im.lonlat) {
-        im.prepared.push_back(geos.prepare(g.get()));
-        geos.prepared_covers(im.prepared.back().get(), origin.get());
-        geos.prepared_intersects(im.prepared.back().get(), origin.get());
-        geos.prepared_distance_within(im.prepared.back().get(), origin.get(), 1.0);
-    }
-    for (const auto& g : im.metric) {
-        im.metric_prepared.push_back(geos.prepare(g.get()));
-        geos.prepared_distance(im.metric_prepared.back().get(), origin.get());
-    }
-    for (const auto& t : im.town_metric) {
-        im.town_prepared.push_back(geos.prepare(t.get()));
-        geos.prepared_distance(im.town_prepared.back().get(), origin.get());
-    }
-    std::vector<std::size_t> order(grids.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return grids[a].id < grids[b].id; });
-    im.id_rank.resize(grids.size());
-    for (std::size_t r = 0; r < order.size(); ++r) im.id_rank[order[r]] = r;
-    index->m_grids = std::move(grids);
-
-    // Degree margins that are never smaller than the metre rules they stand for.
-    const double m_lon = metres_per_degree_lon(std::min(max_lat + 1.0, 89.0));
-    im.tol_dx = 2 * rules.boundary_m / m_lon;
-    im.tol_dy = 2 * rules.boundary_m / k_min_metres_per_degree_lat;
-    im.tol_deg = std::max(im.tol_dx, im.tol_dy);
-    im.far_dx = 1.05 * rules.nearest_m / m_lon;
-    im.far_dy = 1.05 * rules.nearest_m / k_min_metres_per_degree_lat;
-
-    im.far_deg = std::max(im.far_dx, im.far_dy);
-    const Box extent = grow(all, 2 * im.far_dx, 2 * im.far_dy);
-    im.cell = std::max(extent[2] - extent[0], extent[3] - extent[1]) / k_raster_size;
-    im.inv_cell = 1.0 / im.cell;
-    im.x0 = extent[0];
-    im.y0 = extent[1];
-    im.raster.assign(static_cast<std::size_t>(k_raster_size) * k_raster_size, k_exact);
-
-    auto box_of = [&](int ix, int iy, int size) {
-        return Box{im.x0 + ix * im.cell, im.y0 + iy * im.cell, im.x0 + (ix + size) * im.cell, im.y0 + (iy + size) * im.cell};
-    };
-    auto paint = [&](int ix, int iy, int size, std::uint16_t code) {
-        for (int y = iy; y < iy + size; ++y)
-            std::fill_n(im.raster.begin() + static_cast<std::ptrdiff_t>(y) * k_raster_size + ix, size, code);
-    };
-    auto polygon_of = [&](const Box& b) { return geos.box(b[0], b[1], b[2], b[3]); };
-
-    // Metric bounding boxes of the towns: cheap lower bounds on distances.
-    std::vector<Box> town_box_m;
-    for (const auto& t : im.town_metric) town_box_m.push_back(bounds_of(geos, t.get()));
-    auto box_gap = [](const Box& a, const Box& b) {
-        const double dx = std::max({0.0, a[0] - b[2], b[0] - a[2]});
-        const double dy = std::max({0.0, a[1] - b[3], b[1] - a[3]});
-        return std::hypot(dx, dy);
-    };
-
-    // The nearest town of every point in a far box, when one town is nearer for all of
-    // them (its farthest distance beats every other town's nearest); else nullopt.
-    // Exact distances only where the bounding-box bounds cannot decide.
-    auto nearest_town_of_box = [&](const Box& b) -> std::optional<std::size_t> {
-        std::vector<XY> corners;
-        for (const XY c : {XY{b[0], b[1]}, XY{b[2], b[1]}, XY{b[2], b[3]}, XY{b[0], b[3]}}) corners.push_back(to_metric.forward(c));
-        const XY centre = to_metric.forward({(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
-        double half_diag = 0;
-        Box bm{centre.x, centre.y, centre.x, centre.y};
-        for (const auto& c : corners) {
-            half_diag = std::max(half_diag, std::hypot(c.x - centre.x, c.y - centre.y));
-            bm = {std::min(bm[0], c.x), std::min(bm[1], c.y), std::max(bm[2], c.x), std::max(bm[3], c.y)};
-        }
-        const std::size_t n = im.town_prepared.size();
-        std::vector<double> lower(n);
-        std::vector<std::size_t> by_bound(n);
-        for (std::size_t t = 0; t < n; ++t) lower[t] = box_gap(bm, town_box_m[t]) - 1.0, by_bound[t] = t;
-        std::sort(by_bound.begin(), by_bound.end(), [&](auto x, auto y) { return lower[x] < lower[y]; });
-        auto centre_m = geos.point(centre);
-        std::size_t best = by_bound.front();
-        double best_max = std::numeric_limits<double>::max();
-        for (auto t : by_bound) {
-            if (lower[t] > best_max) break;
-            const double dmax = geos.prepared_distance(im.town_prepared[t].get(), centre_m.get()) + half_diag + 1.0;
-            if (dmax < best_max) best_max = dmax, best = t;
-        }
-        geo::GeomPtr box_m;
-        for (auto t : by_bound) {
-            if (t == best || lower[t] > best_max) continue;
-            if (!box_m) box_m = geos.polygon(corners);
-            if (geos.prepared_distance(im.town_prepared[t].get(), box_m.get()) - 1.0 <= best_max) return std::nullopt;
-        }
-        return best;
-    };
-
-    std::size_t exact_cells = 0;
-    auto classify = [&](auto&& self, int ix, int iy, int size, const std::vector<std::uint32_t>& near_far,
-                        bool known_far) -> void {
-        const Box b = box_of(ix, iy, size);
-        std::vector<std::uint32_t> within_far;
-        if (!known_far) {
-            const Box fb = grow(b, im.far_dx, im.far_dy);
-            auto fpoly = polygon_of(fb);
-            for (auto g : near_far)
-                if (boxes_meet(im.bbox[g], fb) && geos.prepared_intersects(im.prepared[g].get(), fpoly.get()))
-                    within_far.push_back(g);
-        }
-        if (known_far || within_far.empty()) {
-            if (auto town = nearest_town_of_box(b)) return paint(ix, iy, size, static_cast<std::uint16_t>(k_far_town | *town));
-            if (size == 1) return paint(ix, iy, size, k_far_unknown);
-            const int h = size / 2;
-            for (auto [dx, dy] : {std::pair{0, 0}, {h, 0}, {0, h}, {h, h}}) self(self, ix + dx, iy + dy, h, near_far, true);
-            return;
-        }
-        const Box tb = grow(b, im.tol_dx, im.tol_dy);
-        auto tpoly = polygon_of(tb);
-        std::vector<std::uint32_t> touching;
-        for (auto g : within_far)
-            if (boxes_meet(im.bbox[g], tb) && geos.prepared_intersects(im.prepared[g].get(), tpoly.get())) touching.push_back(g);
-        if (touching.size() == 1 && geos.prepared_contains_properly(im.prepared[touching[0]].get(), tpoly.get()))
-            return paint(ix, iy, size, static_cast<std::uint16_t>(touching[0] + 1));
-        if (size == 1) {
-            ++exact_cells;
-            return paint(ix, iy, size, k_exact);
-        }
-        const int h = size / 2;
-        for (auto [dx, dy] : {std::pair{0, 0}, {h, 0}, {0, h}, {h, h}}) self(self, ix + dx, iy + dy, h, within_far, false);
-    };
-    if (index->m_grids.size() >= k_far_town - 1) throw Error(ErrorCode::unprocessable, "too many grids for one index");
-    std::vector<std::uint32_t> all_grids(index->m_grids.size());
-    for (std::uint32_t i = 0; i < all_grids.size(); ++i) all_grids[i] = i;
-    classify(classify, 0, 0, k_raster_size, all_grids, false);
-
-    index->m_stats.raster_cells = im.raster.size();
-    index->m_stats.exact_cells = exact_cells;
-    index->m_stats.cell_deg = im.cell;
-    index->m_stats.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return index;
+    return town;
 }
 
-Assignment GridIndex::assign(double lon, double lat) const {
-    const auto& im = *m_impl;
-    const double fx = (lon - im.x0) * im.inv_cell, fy = (lat - im.y0) * im.inv_cell;
-    if (fx >= 0 && fy >= 0 && fx < k_raster_size && fy < k_raster_size) {
-        const auto code = im.raster[static_cast<std::size_t>(fy) * k_raster_size + static_cast<std::size_t>(fx)];
-        if (code != k_exact && code != k_far_unknown) {
-            if (code & k_far_town) return {AssignMethod::none, std::nullopt, static_cast<std::size_t>(code & 0x7FFF), 0};
-            const std::size_t g = code - 1u;
-            return {AssignMethod::contains, g, im.grid_town[g], 0};
-        }
+// The same answer, with exact distances only to towns whose bounding box is near enough.
+std::size_t GridIndex::Impl::nearest_town_bounded(const Geos& geos, XY m, const GEOSGeometry* pm) const {
+    thread_local std::vector<double> lower;
+    const std::size_t n = outlines.size();
+    lower.resize(n);
+    const Box p{m.x, m.y, m.x, m.y};
+    std::size_t first = 0;
+    for (std::size_t t = 0; t < n; ++t) {
+        lower[t] = box_gap(p, outlines[t]->box_m) - k_bound_slack_m;
+        if (lower[t] < lower[first]) first = t;
     }
-    return assign_exact(lon, lat);
+    std::size_t best = first;
+    double best_d = geos.prepared_distance(outlines[first]->prepared.get(), pm);
+    for (std::size_t t = 0; t < n; ++t) {
+        if (t == first || lower[t] > best_d) continue;
+        const double d = geos.prepared_distance(outlines[t]->prepared.get(), pm);
+        if (d < best_d || (d == best_d && t < best)) best_d = d, best = t;
+    }
+    return best;
 }
 
-Assignment GridIndex::assign_exact(double lon, double lat) const {
-    const auto& im = *m_impl;
-    thread_local const Geos geos;
-    thread_local const Transformer to_metric("EPSG:4490", "EPSG:4549");
+// The nearest town of every point in a box far from all grids, when one town is nearer
+// for all of them (its farthest distance beats every other town's nearest); else nullopt.
+std::optional<std::size_t> GridIndex::Impl::nearest_town_of_box(const Geos& geos, const Transformer& to_metric,
+                                                                const Box& b) const {
+    std::vector<XY> corners;
+    for (const XY c : {XY{b[0], b[1]}, XY{b[2], b[1]}, XY{b[2], b[3]}, XY{b[0], b[3]}}) corners.push_back(to_metric.forward(c));
+    const XY centre = to_metric.forward({(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
+    double half_diag = 0;
+    Box bm{centre.x, centre.y, centre.x, centre.y};
+    for (const auto& c : corners) {
+        half_diag = std::max(half_diag, std::hypot(c.x - centre.x, c.y - centre.y));
+        bm = {std::min(bm[0], c.x), std::min(bm[1], c.y), std::max(bm[2], c.x), std::max(bm[3], c.y)};
+    }
+    const std::size_t n = outlines.size();
+    std::vector<double> lower(n);
+    std::vector<std::size_t> by_bound(n);
+    for (std::size_t t = 0; t < n; ++t) lower[t] = box_gap(bm, outlines[t]->box_m) - k_bound_slack_m, by_bound[t] = t;
+    std::sort(by_bound.begin(), by_bound.end(), [&](auto x, auto y) { return lower[x] < lower[y]; });
+    auto centre_m = geos.point(centre);
+    std::size_t best = by_bound.front();
+    double best_max = std::numeric_limits<double>::max();
+    for (auto t : by_bound) {
+        if (lower[t] > best_max) break;
+        const double dmax = geos.prepared_distance(outlines[t]->prepared.get(), centre_m.get()) + half_diag + 1.0;
+        if (dmax < best_max) best_max = dmax, best = t;
+    }
+    GeomPtr box_m;
+    for (auto t : by_bound) {
+        if (t == best || lower[t] > best_max) continue;
+        if (!box_m) box_m = geos.polygon(corners);
+        if (geos.prepared_distance(outlines[t]->prepared.get(), box_m.get()) - 1.0 <= best_max) return std::nullopt;
+    }
+    return best;
+}
+
+// The rules of API.md over `cands` (global grid ids), exactly as the exact path has always
+// applied them. `complete`: cands hold every grid within the radius of the point; without
+// it, cands hold at least every grid within the tolerance, and a point outside every grid
+// has no answer here (nullopt).
+std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const std::vector<std::uint32_t>& cands,
+                                                  bool complete, bool linear_towns) const {
+    const Geos& geos = thread_geos();
+    thread_local std::vector<std::uint32_t> candidates, covering, close, on_edge;
+    candidates.clear(), covering.clear(), close.clear(), on_edge.clear();
     auto pt = geos.point({lon, lat});
-
-    std::vector<std::size_t> candidates, covering, close;
     const Box p{lon, lat, lon, lat};
-    for (std::size_t g = 0; g < im.bbox.size(); ++g) {
-        if (!boxes_meet(im.bbox[g], grow(p, im.far_dx, im.far_dy))) continue;
+    const Box pf = grow(p, mg.far_dx, mg.far_dy), ptol = grow(p, mg.tol_dx, mg.tol_dy);
+    for (auto g : cands) {
+        const GridGeom& gg = *geom[g];
+        if (!boxes_meet(gg.bbox, pf)) continue;
         candidates.push_back(g);
-        if (geos.prepared_covers(im.prepared[g].get(), pt.get())) covering.push_back(g);
+        if (geos.prepared_covers(gg.prepared.get(), pt.get())) covering.push_back(g);
         // Within the tolerance in degrees (conservatively wide) before any metric work.
-        else if (boxes_meet(im.bbox[g], grow(p, im.tol_dx, im.tol_dy)) &&
-                 geos.prepared_distance_within(im.prepared[g].get(), pt.get(), im.tol_deg))
+        else if (boxes_meet(gg.bbox, ptol) && geos.prepared_distance_within(gg.prepared.get(), pt.get(), mg.tol_deg))
             close.push_back(g);
     }
-    auto smallest_id = [&](const std::vector<std::size_t>& gs) {
-        return *std::min_element(gs.begin(), gs.end(), [&](auto a, auto b) { return im.id_rank[a] < im.id_rank[b]; });
+    auto smallest_id = [&](const std::vector<std::uint32_t>& gs) {
+        return *std::min_element(gs.begin(), gs.end(), [&](auto a, auto b) { return id_less(a, b); });
+    };
+    auto metric_distance = [&](std::uint32_t g, const GEOSGeometry* pm) {
+        return geos.prepared_distance(geom[g]->metric_prepared.get(), pm);
     };
     if (covering.size() >= 2) {
         const auto g = smallest_id(covering);
-        return {AssignMethod::boundary, g, im.grid_town[g], 0};
+        return Assignment{AssignMethod::boundary, g, grid_town[g], 0};
     }
-    if (covering.size() == 1 && close.empty()) return {AssignMethod::contains, covering[0], im.grid_town[covering[0]], 0};
+    if (covering.size() == 1 && close.empty()) return Assignment{AssignMethod::contains, covering[0], grid_town[covering[0]], 0};
+    if (covering.empty() && !complete) return std::nullopt;
 
-    const XY m = to_metric.forward({lon, lat});
+    const XY m = thread_to_metric().forward({lon, lat});
     auto pm = geos.point(m);
     if (covering.size() == 1) {
-        std::vector<std::size_t> on_edge = covering;
+        on_edge = covering;
         for (auto g : close)
-            if (geos.prepared_distance(im.metric_prepared[g].get(), pm.get()) <= m_rules.boundary_m) on_edge.push_back(g);
+            if (metric_distance(g, pm.get()) <= rules.boundary_m) on_edge.push_back(g);
         const auto g = smallest_id(on_edge);
-        if (on_edge.size() == 1) return {AssignMethod::contains, g, im.grid_town[g], 0};
-        return {AssignMethod::boundary, g, im.grid_town[g], geos.prepared_distance(im.metric_prepared[g].get(), pm.get())};
+        if (on_edge.size() == 1) return Assignment{AssignMethod::contains, g, grid_town[g], 0};
+        return Assignment{AssignMethod::boundary, g, grid_town[g], metric_distance(g, pm.get())};
     }
 
     // Outside every grid.
-    std::vector<std::size_t> on_edge;
-    std::optional<std::size_t> nearest;
+    std::optional<std::uint32_t> nearest;
     double nearest_d = std::numeric_limits<double>::max();
     for (auto g : candidates) {
         // Farther than the nearest radius even in (conservatively wide) degrees: skip the metric work.
-        if (!geos.prepared_distance_within(im.prepared[g].get(), pt.get(), im.far_deg)) continue;
-        const double d = geos.prepared_distance(im.metric_prepared[g].get(), pm.get());
-        if (d <= m_rules.boundary_m) on_edge.push_back(g);
-        if (d < nearest_d || (d == nearest_d && nearest && im.id_rank[g] < im.id_rank[*nearest])) {
+        if (!geos.prepared_distance_within(geom[g]->prepared.get(), pt.get(), mg.far_deg)) continue;
+        const double d = metric_distance(g, pm.get());
+        if (d <= rules.boundary_m) on_edge.push_back(g);
+        if (d < nearest_d || (d == nearest_d && nearest && id_less(g, *nearest))) {
             nearest_d = d;
             nearest = g;
         }
     }
     if (on_edge.size() >= 2) {
         const auto g = smallest_id(on_edge);
-        return {AssignMethod::boundary, g, im.grid_town[g], geos.prepared_distance(im.metric_prepared[g].get(), pm.get())};
+        return Assignment{AssignMethod::boundary, g, grid_town[g], metric_distance(g, pm.get())};
     }
-    if (nearest && nearest_d <= m_rules.nearest_m) return {AssignMethod::nearest, *nearest, im.grid_town[*nearest], nearest_d};
+    if (nearest && nearest_d <= rules.nearest_m) return Assignment{AssignMethod::nearest, *nearest, grid_town[*nearest], nearest_d};
 
     // 属地兜底: the command room of the nearest town takes it. A town is the union of
     // its grids, so the nearest grid's town is the nearest town when one is in reach.
-    if (nearest) return {AssignMethod::none, std::nullopt, im.grid_town[*nearest], 0};
-    std::size_t town = 0;
-    double town_d = std::numeric_limits<double>::max();
-    for (std::size_t t = 0; t < im.town_prepared.size(); ++t) {
-        const double d = geos.prepared_distance(im.town_prepared[t].get(), pm.get());
-        if (d < town_d) town_d = d, town = t;
+    if (nearest) return Assignment{AssignMethod::none, std::nullopt, grid_town[*nearest], 0};
+    const std::size_t town = linear_towns ? nearest_town_linear(geos, pm.get()) : nearest_town_bounded(geos, m, pm.get());
+    return Assignment{AssignMethod::none, std::nullopt, town, 0};
+}
+
+// A point with no grid within the radius.
+Assignment GridIndex::Impl::town_only(double lon, double lat) const {
+    const Geos& geos = thread_geos();
+    const XY m = thread_to_metric().forward({lon, lat});
+    auto pm = geos.point(m);
+    return {AssignMethod::none, std::nullopt, nearest_town_bounded(geos, m, pm.get()), 0};
+}
+
+void GridIndex::Impl::build_directory(const Impl* base) {
+    Box all = k_no_box;
+    for (const auto& p : parts)
+        if (p->grids->extent != k_no_box) all = unite(all, p->grids->extent);
+    const double r = mg.far_r();
+    all = grow(all, 2 * r, 2 * r);
+    const double w = all[2] - all[0], h = all[3] - all[1];
+    // About sixteen cells per town: a few towns per cell.
+    double cell = std::sqrt(w * h / (16.0 * static_cast<double>(parts.size())));
+    cell = std::max({cell, w / 2048, h / 2048, 1e-9});
+    dir.cell = cell;
+    dir.inv_cell = 1 / cell;
+    dir.x0 = all[0];
+    dir.y0 = all[1];
+    dir.nx = static_cast<std::uint32_t>(std::ceil(w / cell)) + 1;
+    dir.ny = static_cast<std::uint32_t>(std::ceil(h / cell)) + 1;
+    const std::size_t n_cells = static_cast<std::size_t>(dir.nx) * dir.ny;
+
+    // Per cell, the parts whose extent reaches it and whose tree is not far all over it.
+    std::vector<std::vector<std::uint32_t>> per_part(parts.size());
+    parallel_for(parts.size(), [&](std::size_t pi) {
+        const auto& p = *parts[pi];
+        if (p.grids->extent == k_no_box) return;
+        const Box e = grow(p.grids->extent, r, r);
+        const auto cx0 = static_cast<std::uint32_t>(std::clamp(std::floor((e[0] - dir.x0) * dir.inv_cell) - 1, 0.0, double(dir.nx - 1)));
+        const auto cy0 = static_cast<std::uint32_t>(std::clamp(std::floor((e[1] - dir.y0) * dir.inv_cell) - 1, 0.0, double(dir.ny - 1)));
+        const auto cx1 = static_cast<std::uint32_t>(std::clamp(std::floor((e[2] - dir.x0) * dir.inv_cell) + 1, 0.0, double(dir.nx - 1)));
+        const auto cy1 = static_cast<std::uint32_t>(std::clamp(std::floor((e[3] - dir.y0) * dir.inv_cell) + 1, 0.0, double(dir.ny - 1)));
+        for (std::uint32_t y = cy0; y <= cy1; ++y)
+            for (std::uint32_t x = cx0; x <= cx1; ++x) {
+                const std::size_t c = static_cast<std::size_t>(y) * dir.nx + x;
+                if (!p.tree.all_far(dir.box(c))) per_part[pi].push_back(static_cast<std::uint32_t>(c));
+            }
+    });
+    std::vector<std::uint32_t> count(n_cells + 1, 0);
+    for (const auto& cells : per_part)
+        for (auto c : cells) ++count[c + 1];
+    dir.start.assign(n_cells + 1, 0);
+    for (std::size_t c = 0; c < n_cells; ++c) dir.start[c + 1] = dir.start[c] + count[c + 1];
+    dir.parts.assign(dir.start[n_cells], 0);
+    std::vector<std::uint32_t> fill(dir.start.begin(), dir.start.end() - 1);
+    for (std::uint32_t pi = 0; pi < per_part.size(); ++pi)
+        for (auto c : per_part[pi]) dir.parts[fill[c]++] = pi;
+
+    // Cells no grid reaches: their nearest town, when one town is nearest all over. A
+    // rebuild keeps the base's answers when the cells and the outlines are the same.
+    dir.town.assign(n_cells, 0);
+    bool same_outlines = base && base->dir.same_cells(dir) && base->outlines.size() == outlines.size();
+    for (std::size_t t = 0; same_outlines && t < outlines.size(); ++t) same_outlines = base->outlines[t] == outlines[t];
+    std::vector<std::size_t> todo;
+    for (std::size_t c = 0; c < n_cells; ++c) {
+        if (dir.start[c] != dir.start[c + 1]) continue;
+        if (same_outlines && base->dir.start[c] == base->dir.start[c + 1]) dir.town[c] = base->dir.town[c];
+        else todo.push_back(c);
     }
-    return {AssignMethod::none, std::nullopt, town, 0};
+    parallel_for(todo.size(), [&](std::size_t i) {
+        if (auto t = nearest_town_of_box(thread_geos(), thread_to_metric(), dir.box(todo[i])))
+            dir.town[todo[i]] = static_cast<std::uint32_t>(*t + 1);
+    });
+}
+
+
+GridIndex::~GridIndex() = default;
+
+// Builds an index from per-town inputs, parsing and building only what the inputs do
+// not bring from a base index.
+struct GridIndex::Assembler {
+    static std::shared_ptr<const GridIndex> run(const GridIndex* base, AssignRules rules, std::vector<PartInput> inputs,
+                                                std::vector<TownShape> towns, const std::set<std::string>& changed,
+                                                std::chrono::steady_clock::time_point started) {
+        std::shared_ptr<GridIndex> index(new GridIndex());
+        index->m_rules = rules;
+        index->m_impl = std::make_unique<Impl>();
+        auto& im = *index->m_impl;
+        im.rules = rules;
+        im.shapes = &index->m_grids;
+        const Impl* bim = base ? base->m_impl.get() : nullptr;
+
+        // Outlines: a base's is kept for an unchanged town with the same WKB.
+        std::unordered_map<std::string, std::shared_ptr<const Outline>> base_outline;
+        if (base)
+            for (std::size_t t = base->m_town_codes.size(); t-- > 0;) base_outline[base->m_town_codes[t]] = bim->outlines[t];
+        std::vector<std::size_t> hashes(towns.size());
+        im.outlines.resize(towns.size());
+        std::vector<std::size_t> new_outlines;
+        for (std::size_t t = 0; t < towns.size(); ++t) {
+            hashes[t] = std::hash<std::string>{}(towns[t].wkb_hex);
+            auto it = base_outline.find(towns[t].town);
+            if (it != base_outline.end() && !it->second->from_grid && it->second->wkb_hash == hashes[t] &&
+                !changed.contains(towns[t].town))
+                im.outlines[t] = it->second;
+            else
+                new_outlines.push_back(t);
+        }
+        std::vector<std::size_t> new_grids;
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            if (!inputs[i].grids) new_grids.push_back(i);
+        parallel_for(new_grids.size() + new_outlines.size(), [&](std::size_t k) {
+            if (k < new_grids.size()) {
+                inputs[new_grids[k]].grids = parse_town(inputs[new_grids[k]].shapes);
+                return;
+            }
+            const std::size_t t = new_outlines[k - new_grids.size()];
+            const Geos& geos = thread_geos();
+            auto g = geos.from_wkb_hex(towns[t].wkb_hex);
+            im.outlines[t] = make_outline(geos, thread_to_metric().forward(geos, g.get()), hashes[t], false);
+        });
+
+        double max_lat = -90;
+        std::size_t n_grids = 0;
+        for (const auto& in : inputs) max_lat = std::max(max_lat, in.grids->max_abs_lat), n_grids += in.grids->grids.size();
+        if (n_grids == 0) throw Error(ErrorCode::unprocessable, "no grids to index");
+        im.mg = margins_for(rules, max_lat);
+
+        std::vector<std::size_t> new_parts;
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            if (!inputs[i].part || !(inputs[i].part->margins == im.mg)) new_parts.push_back(i);
+        parallel_for(new_parts.size(), [&](std::size_t k) {
+            auto& in = inputs[new_parts[k]];
+            in.part = make_part(in.town, in.grids, im.mg);
+        });
+
+        // Towns as the old index numbered them: the outlines in order, then each town
+        // without one as its first grid appears.
+        auto& codes = index->m_town_codes;
+        std::unordered_map<std::string, std::uint32_t> town_of;
+        for (std::size_t t = 0; t < towns.size(); ++t) {
+            codes.push_back(std::move(towns[t].town));
+            town_of.try_emplace(codes.back(), static_cast<std::uint32_t>(t));
+        }
+        auto& out = index->m_grids;
+        out.reserve(n_grids);
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            auto& in = inputs[i];
+            auto [it, fresh] = town_of.try_emplace(in.town, static_cast<std::uint32_t>(codes.size()));
+            if (fresh) {
+                codes.push_back(in.town);
+                auto b = base_outline.find(in.town);
+                const bool kept = std::find(new_grids.begin(), new_grids.end(), i) == new_grids.end();
+                if (kept && b != base_outline.end() && b->second->from_grid) {
+                    im.outlines.push_back(b->second);
+                } else {
+                    // A grid without a town boundary still routes to its own town.
+                    const Geos& geos = thread_geos();
+                    im.outlines.push_back(make_outline(geos, geos.clone(in.grids->grids.front().metric.get()), 0, true));
+                }
+            }
+            const std::uint32_t town = it->second;
+            im.part_first.push_back(static_cast<std::uint32_t>(out.size()));
+            im.part_town.push_back(town);
+            for (std::size_t j = 0; j < in.shapes.size(); ++j) {
+                out.push_back(std::move(in.shapes[j]));
+                std::string().swap(out.back().wkb_hex);  // parsed; nothing reads it from the index
+                im.geom.push_back(&in.grids->grids[j]);
+                im.grid_town.push_back(town);
+            }
+            im.parts.push_back(std::move(in.part));
+        }
+
+        im.build_directory(bim);
+
+        auto& st = index->m_stats;
+        st.towns = im.parts.size();
+        st.rebuilt_towns = new_parts.size();
+        double exact_area = 0, area = 0;
+        for (const auto& p : im.parts) {
+            st.quadtree_nodes += p->tree.nodes.size();
+            st.index_bytes += p->tree.bytes();
+            exact_area += p->tree.exact_area;
+            area += p->grids->area_deg2;
+            st.leaf_m = std::max(st.leaf_m, p->tree.leaf * metres_per_degree_lon(p->grids->max_abs_lat));
+        }
+        st.index_bytes += im.dir.bytes() + im.geom.capacity() * sizeof(void*) + im.grid_town.capacity() * sizeof(std::uint32_t);
+        st.exact_share = area > 0 ? exact_area / area : 0;
+        st.directory_cells = static_cast<std::size_t>(im.dir.nx) * im.dir.ny;
+        st.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return index;
+    }
+};
+
+namespace {
+
+// Grids grouped by town, towns in order of their first grid.
+std::vector<PartInput> group_by_town(std::vector<GridShape> grids) {
+    std::vector<PartInput> inputs;
+    std::unordered_map<std::string, std::size_t> slot;
+    for (auto& g : grids) {
+        auto [it, fresh] = slot.try_emplace(g.town, inputs.size());
+        if (fresh) inputs.push_back({g.town, {}, nullptr, nullptr});
+        inputs[it->second].shapes.push_back(std::move(g));
+    }
+    return inputs;
+}
+
+}  // namespace
+
+std::shared_ptr<const GridIndex> GridIndex::build(std::vector<GridShape> grids, std::vector<TownShape> towns,
+                                                  AssignRules rules) {
+    const auto started = std::chrono::steady_clock::now();
+    if (grids.empty()) throw Error(ErrorCode::unprocessable, "no grids to index");
+    return Assembler::run(nullptr, rules, group_by_town(std::move(grids)), std::move(towns), {}, started);
+}
+
+std::shared_ptr<const GridIndex> GridIndex::rebuild(const GridIndex& base, std::vector<GridShape> changed_grids,
+                                                    const std::vector<std::string>& changed_towns,
+                                                    std::vector<TownShape> towns) {
+    const auto started = std::chrono::steady_clock::now();
+    std::set<std::string> changed(changed_towns.begin(), changed_towns.end());
+    for (const auto& g : changed_grids) changed.insert(g.town);
+    const auto& bim = *base.m_impl;
+    std::vector<PartInput> inputs;
+    for (std::size_t pi = 0; pi < bim.parts.size(); ++pi) {
+        const auto& part = bim.parts[pi];
+        if (changed.contains(part->town)) continue;
+        const auto first = base.m_grids.begin() + bim.part_first[pi];
+        inputs.push_back({part->town, std::vector<GridShape>(first, first + static_cast<std::ptrdiff_t>(part->grids->grids.size())),
+                          part->grids, part});
+    }
+    for (auto& in : group_by_town(std::move(changed_grids))) inputs.push_back(std::move(in));
+    if (inputs.empty()) throw Error(ErrorCode::unprocessable, "no grids to index");
+    return Assembler::run(&base, base.m_rules, std::move(inputs), std::move(towns), changed, started);
+}
+
+Assignment GridIndex::assign(double lon, double lat) const {
+    const auto& im = *m_impl;
+    const auto c = im.dir.cell_of(lon, lat);
+    if (!c) return im.town_only(lon, lat);
+    const std::uint32_t* ps = im.dir.parts.data() + im.dir.start[*c];
+    const std::uint32_t np = im.dir.start[*c + 1] - im.dir.start[*c];
+    if (np == 0) {
+        if (im.dir.town[*c] != 0) return {AssignMethod::none, std::nullopt, im.dir.town[*c] - 1u, 0};
+        return im.town_only(lon, lat);
+    }
+    // The grids within the tolerance, by the towns' leaves.
+    thread_local std::vector<std::uint32_t> near, reach;
+    near.clear();
+    std::uint32_t leaves = 0;
+    bool inside = false, clear = false;
+    for (std::uint32_t k = 0; k < np; ++k) {
+        const std::uint32_t pi = ps[k];
+        const Quadtree& tree = im.parts[pi]->tree;
+        const std::uint32_t code = tree.lookup(lon, lat);
+        if (code == k_far) continue;
+        if (code == k_clear) {
+            clear = true;
+            continue;
+        }
+        ++leaves;
+        const std::uint32_t first = im.part_first[pi];
+        if (is_inside(code)) {
+            inside = true;
+            near.push_back(first + (code - 2) / 2);
+        } else {
+            inside = false;
+            const std::uint32_t s = (code - 3) / 2;
+            for (std::uint32_t i = tree.set_start[s]; i < tree.set_start[s + 1]; ++i) near.push_back(first + tree.set_items[i]);
+        }
+    }
+    if (leaves == 1 && inside) return {AssignMethod::contains, near[0], im.grid_town[near[0]], 0};
+    if (leaves == 0 && !clear) return im.town_only(lon, lat);
+    if (leaves > 0)
+        if (auto a = im.decide(lon, lat, near, false, false)) return *a;
+    // Outside every grid: every grid the directory names may be the nearest.
+    reach.clear();
+    for (std::uint32_t k = 0; k < np; ++k) {
+        const std::uint32_t pi = ps[k], first = im.part_first[pi];
+        const auto n = static_cast<std::uint32_t>(im.parts[pi]->grids->grids.size());
+        for (std::uint32_t j = 0; j < n; ++j) reach.push_back(first + j);
+    }
+    return *im.decide(lon, lat, reach, true, false);
+}
+
+Assignment GridIndex::assign_exact(double lon, double lat) const {
+    const auto& im = *m_impl;
+    const auto c = im.dir.cell_of(lon, lat);
+    if (!c) return im.town_only(lon, lat);
+    thread_local std::vector<std::uint32_t> reach;
+    reach.clear();
+    for (std::uint32_t k = im.dir.start[*c]; k < im.dir.start[*c + 1]; ++k) {
+        const std::uint32_t pi = im.dir.parts[k], first = im.part_first[pi];
+        const auto n = static_cast<std::uint32_t>(im.parts[pi]->grids->grids.size());
+        for (std::uint32_t j = 0; j < n; ++j) reach.push_back(first + j);
+    }
+    if (reach.empty()) return im.town_only(lon, lat);
+    return *im.decide(lon, lat, reach, true, false);
+}
+
+Assignment GridIndex::assign_reference(double lon, double lat) const {
+    const auto& im = *m_impl;
+    std::vector<std::uint32_t> all(im.geom.size());
+    for (std::uint32_t g = 0; g < all.size(); ++g) all[g] = g;
+    return *im.decide(lon, lat, all, true, true);
 }
 
 }  // namespace wangge::geo

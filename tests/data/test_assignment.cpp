@@ -160,8 +160,9 @@ SELECT ST_X(ST_StartPoint(s)), ST_Y(ST_StartPoint(s)), ST_X(ST_EndPoint(s)), ST_
     expect_agreement(*index, pts, expected, "edge");
 }
 
-TEST(Assignment, MostPointsAreSettledByTheRaster) {
+TEST(Assignment, MostPointsAreSettledByTheQuadtrees) {
     const auto index = demo_index();
     const auto& st = index->stats();
-    EXPECT_LT(static_cast<double>(st.exact_cells) / static_cast<double>(st.raster_cells), 0.05);
+    EXPECT_LT(st.exact_share, 0.05);
+    EXPECT_LE(st.leaf_m, 30.0);
 }

@@ -1,0 +1,251 @@
+// The grid index at province scale (issue 14) on a synthetic province: 100 towns of ~48
+// grids. Whatever path a point takes (a town's quadtree, the leaf sets, the directory's
+// candidates, the nearest-town search), the answer must be assign_reference()'s — the
+// rules over every grid and every town — to the bit, and a rebuild that keeps the
+// unchanged towns must answer as a build from scratch.
+
+#include "geo/grid_index.hpp"
+#include "tests/geo/grid_index_synthetic.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <random>
+
+using namespace wangge;
+using namespace wangge::geo;
+
+namespace {
+
+constexpr double k_x0 = 119.0, k_y0 = 29.0, k_x1 = 120.2, k_y1 = 30.1;
+constexpr double k_m_lon = 111320 * 0.87, k_m_lat = 110900;  // metres per degree near 29.5°N
+
+const test::SyntheticProvince& province() {
+    static const auto p = test::synthetic_province(100, 48, k_x0, k_y0, k_x1, k_y1);
+    return p;
+}
+
+std::shared_ptr<const GridIndex> province_index() {
+    static const auto index = GridIndex::build(province().grids, province().towns);
+    return index;
+}
+
+using Points = std::vector<XY>;
+
+Points uniform(std::size_t n, double x0, double y0, double x1, double y1, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> ux(x0, x1), uy(y0, y1);
+    Points pts(n);
+    for (auto& p : pts) p = {ux(rng), uy(rng)};
+    return pts;
+}
+
+// Every vertex and edge midpoint of the grids, and points 1, 4, 6 and 50 cm either side
+// of each midpoint: on shared vertices and edges, and either side of the tolerance.
+Points edge_points(const std::vector<GridShape>& grids) {
+    const Geos geos;
+    Points pts;
+    for (const auto& g : grids) {
+        const auto ring = geos.exterior_ring(geos.from_wkb_hex(g.wkb_hex).get());
+        for (std::size_t i = 0; i + 1 < ring.size(); ++i) {
+            const XY a = ring[i], b = ring[i + 1];
+            pts.push_back(a);
+            const XY m{(a.x + b.x) / 2, (a.y + b.y) / 2};
+            pts.push_back(m);
+            const double dx = (b.x - a.x) * k_m_lon, dy = (b.y - a.y) * k_m_lat, len = std::hypot(dx, dy);
+            if (len == 0) continue;
+            for (double off : {-0.5, -0.06, -0.04, -0.01, 0.01, 0.04, 0.06, 0.5})
+                pts.push_back({m.x - dy / len * off / k_m_lon, m.y + dx / len * off / k_m_lat});
+        }
+    }
+    return pts;
+}
+
+// Points within 300 m outside the province's outer edge, and far away.
+Points outside_points(std::size_t n, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> along(0, 1), out_m(0, 300), far_km(1, 80);
+    Points pts;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double t = along(rng), d = i % 4 == 3 ? far_km(rng) * 1000 : out_m(rng);
+        switch (i % 8 / 2) {
+        case 0: pts.push_back({k_x0 + t * (k_x1 - k_x0), k_y0 - d / k_m_lat}); break;
+        case 1: pts.push_back({k_x0 + t * (k_x1 - k_x0), k_y1 + d / k_m_lat}); break;
+        case 2: pts.push_back({k_x0 - d / k_m_lon, k_y0 + t * (k_y1 - k_y0)}); break;
+        default: pts.push_back({k_x1 + d / k_m_lon, k_y0 + t * (k_y1 - k_y0)}); break;
+        }
+    }
+    pts.push_back({10.0, 50.0});
+    pts.push_back({k_x0 - 0.01, k_y0 - 0.01});  // beyond a corner
+    return pts;
+}
+
+std::string describe(const GridIndex& index, const Assignment& a) {
+    std::ostringstream s;
+    s << assign_method_name(a.method) << ' ' << (a.grid ? index.grids()[*a.grid].id : "-") << ' ' << index.towns()[a.town] << ' '
+      << std::setprecision(17) << a.distance_m;
+    return s.str();
+}
+
+// assign() and assign_exact() against the reference on every point; the methods seen.
+std::map<AssignMethod, std::size_t> expect_reference(const GridIndex& index, const Points& pts, const char* what) {
+    std::map<AssignMethod, std::size_t> methods;
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        const auto want = index.assign_reference(pts[i].x, pts[i].y);
+        ++methods[want.method];
+        for (const auto& got : {index.assign(pts[i].x, pts[i].y), index.assign_exact(pts[i].x, pts[i].y)}) {
+            if (got == want) continue;
+            if (++mismatches <= 10)
+                ADD_FAILURE() << what << " point " << i << " (" << std::setprecision(17) << pts[i].x << ' ' << pts[i].y
+                              << "): index " << describe(index, got) << ", reference " << describe(index, want);
+        }
+    }
+    EXPECT_EQ(mismatches, 0u) << what;
+    return methods;
+}
+
+// Two indices of the same grids answer alike (by ids and codes: their numbering may differ).
+void expect_same(const GridIndex& a, const GridIndex& b, const Points& pts, const char* what) {
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        const auto x = describe(a, a.assign(pts[i].x, pts[i].y)), y = describe(b, b.assign(pts[i].x, pts[i].y));
+        if (x != y && ++mismatches <= 10)
+            ADD_FAILURE() << what << " point " << i << " (" << std::setprecision(17) << pts[i].x << ' ' << pts[i].y << "): " << x
+                          << " vs " << y;
+    }
+    EXPECT_EQ(mismatches, 0u) << what;
+}
+
+std::vector<GridShape> grids_of_towns(const std::vector<GridShape>& grids, const std::set<std::string>& towns) {
+    std::vector<GridShape> out;
+    for (const auto& g : grids)
+        if (towns.contains(g.town)) out.push_back(g);
+    return out;
+}
+
+}  // namespace
+
+TEST(GridIndexProvince, EveryPathAgreesWithTheReference) {
+    const auto index = province_index();
+    ASSERT_EQ(index->grids().size(), province().grids.size());
+    EXPECT_EQ(index->stats().towns, 100u);
+    EXPECT_LE(index->stats().leaf_m, 30.0);
+    EXPECT_LT(index->stats().exact_share, 0.05) << "most points are settled by a leaf";
+
+    auto methods = expect_reference(*index, uniform(40000, k_x0 - 0.01, k_y0 - 0.01, k_x1 + 0.01, k_y1 + 0.01, 1), "uniform");
+    EXPECT_GT(methods[AssignMethod::contains], 30000u);
+    EXPECT_GT(methods[AssignMethod::nearest], 50u) << "the sample reaches the province's fringe";
+    EXPECT_GT(methods[AssignMethod::none], 500u);
+
+    // The vertices and edges of 20 towns, borders between them included.
+    std::set<std::string> some;
+    for (std::size_t t = 0; t < 100; t += 5) some.insert(test::synthetic_town_code(t));
+    methods = expect_reference(*index, edge_points(grids_of_towns(province().grids, some)), "edges");
+    EXPECT_GT(methods[AssignMethod::boundary], 5000u) << "shared vertices and edges are boundary points";
+    EXPECT_GT(methods[AssignMethod::contains], 5000u);
+
+    methods = expect_reference(*index, outside_points(4000, 2), "outside");
+    EXPECT_GT(methods[AssignMethod::nearest], 1000u);
+    EXPECT_GT(methods[AssignMethod::none], 1000u);
+}
+
+TEST(GridIndexProvince, ARebuildKeepsTheOtherTownsAndAnswersAsAFullBuild) {
+    const auto base = province_index();
+    const Geos geos;
+    // Town 37 is cut anew into 40 grids with other ids; town 52 loses its grids.
+    const std::string edited = test::synthetic_town_code(37), emptied = test::synthetic_town_code(52);
+    auto outline = geos.from_wkb_hex(province().towns[37].wkb_hex);
+    auto fresh = test::synthetic_town_grids(geos, edited, outline.get(), 40, 777, "h");
+    for (auto& g : fresh) g.version = 2;
+
+    const auto rebuilt = GridIndex::rebuild(*base, fresh, {edited, emptied}, province().towns);
+    EXPECT_EQ(rebuilt->stats().towns, 99u);
+    EXPECT_EQ(rebuilt->stats().rebuilt_towns, 1u) << "only the edited town's quadtree is built";
+    EXPECT_LT(rebuilt->stats().build_seconds, base->stats().build_seconds);
+
+    std::vector<GridShape> all;
+    for (const auto& g : province().grids)
+        if (g.town != edited && g.town != emptied) all.push_back(g);
+    all.insert(all.end(), fresh.begin(), fresh.end());
+    const auto full = GridIndex::build(all, province().towns);
+    ASSERT_EQ(rebuilt->grids().size(), full->grids().size());
+
+    // Around the two towns, their grids' edges and their neighbours', and everywhere.
+    const auto tbox = geos.exterior_ring(geos.envelope(outline.get()).get());
+    Points pts = uniform(20000, tbox[0].x - 0.01, tbox[0].y - 0.01, tbox[2].x + 0.01, tbox[2].y + 0.01, 3);
+    const auto gone = geos.exterior_ring(geos.envelope(geos.from_wkb_hex(province().towns[52].wkb_hex).get()).get());
+    for (const auto& p : uniform(10000, gone[0].x - 0.01, gone[0].y - 0.01, gone[2].x + 0.01, gone[2].y + 0.01, 4)) pts.push_back(p);
+    for (const auto& p : uniform(10000, k_x0 - 0.05, k_y0 - 0.05, k_x1 + 0.05, k_y1 + 0.05, 5)) pts.push_back(p);
+    for (const auto& p : edge_points(fresh)) pts.push_back(p);
+    auto prepared = geos.prepare(outline.get());
+    std::vector<GridShape> neighbours;
+    for (const auto& g : province().grids)
+        if (g.town != edited && geos.prepared_distance(prepared.get(), geos.from_wkb_hex(g.wkb_hex).get()) < 1e-9) neighbours.push_back(g);
+    ASSERT_GT(neighbours.size(), 5u);
+    for (const auto& p : edge_points(neighbours)) pts.push_back(p);
+
+    expect_same(*rebuilt, *full, pts, "rebuilt vs full");
+    auto methods = expect_reference(*rebuilt, pts, "rebuilt vs reference");
+    EXPECT_GT(methods[AssignMethod::boundary], 1000u);
+    EXPECT_GT(methods[AssignMethod::none], 100u) << "the emptied town's area has no grid within 200 m";
+
+    // And back: a second rebuild from the first restores the base's answers.
+    const auto restored = GridIndex::rebuild(*rebuilt, grids_of_towns(province().grids, {edited, emptied}),
+                                             {edited, emptied}, province().towns);
+    expect_same(*restored, *base, pts, "restored vs base");
+}
+
+TEST(GridIndexProvince, TownsWithoutAnOutlineAndNewTowns) {
+    // Town 3's outline is missing (its first grid stands in), and a rebuild adds town 3
+    // back as a new town: both as a full build would.
+    std::vector<TownShape> towns;
+    for (const auto& t : province().towns)
+        if (t.town != test::synthetic_town_code(3)) towns.push_back(t);
+    std::vector<GridShape> without;
+    for (const auto& g : province().grids)
+        if (g.town != test::synthetic_town_code(3)) without.push_back(g);
+    const auto base = GridIndex::build(without, towns);
+    const auto code = test::synthetic_town_code(3);
+    const auto rebuilt = GridIndex::rebuild(*base, grids_of_towns(province().grids, {code}), {code}, towns);
+    const auto full = GridIndex::build(province().grids, towns);
+    EXPECT_EQ(rebuilt->towns().back(), code);
+    const Geos geos;
+    const auto b = geos.exterior_ring(geos.envelope(geos.from_wkb_hex(province().towns[3].wkb_hex).get()).get());
+    Points pts = uniform(5000, b[0].x - 0.05, b[0].y - 0.05, b[2].x + 0.05, b[2].y + 0.05, 6);
+    for (const auto& p : outside_points(1000, 7)) pts.push_back(p);
+    expect_same(*rebuilt, *full, pts, "new town");
+    expect_reference(*rebuilt, pts, "new town vs reference");
+}
+
+TEST(GridIndexProvince, MoreThan32kGrids) {
+    // 34,000 square grids of ~200 m in 100 rectangular towns: the old index refused more
+    // than 32,766. Four grids meet at every inner vertex.
+    constexpr int nx = 200, ny = 170, tx = 20, ty = 17;
+    constexpr double s = 0.002, x0 = 119.0, y0 = 29.0;
+    const Geos geos;
+    std::vector<GridShape> grids;
+    std::vector<TownShape> towns;
+    auto x = [&](int i) { return x0 + i * s; };
+    auto y = [&](int j) { return y0 + j * s; };
+    for (int tj = 0; tj < ny / ty; ++tj)
+        for (int ti = 0; ti < nx / tx; ++ti) {
+            const std::string town = "sq" + std::to_string(tj * (nx / tx) + ti);
+            towns.push_back({town, geos.to_ewkb_hex(geos.box(x(ti * tx), y(tj * ty), x((ti + 1) * tx), y((tj + 1) * ty)).get(), 4490)});
+            for (int j = tj * ty; j < (tj + 1) * ty; ++j)
+                for (int i = ti * tx; i < (ti + 1) * tx; ++i) {
+                    const std::string id = town + "-" + std::to_string(i) + "-" + std::to_string(j);
+                    grids.push_back({town, id, 1, id, id, geos.to_ewkb_hex(geos.box(x(i), y(j), x(i + 1), y(j + 1)).get(), 4490)});
+                }
+        }
+    const auto index = GridIndex::build(grids, towns);
+    ASSERT_EQ(index->grids().size(), 34000u);
+    Points pts = uniform(3000, x0 - 0.005, y0 - 0.005, x(nx) + 0.005, y(ny) + 0.005, 8);
+    std::mt19937_64 rng(9);
+    std::uniform_int_distribution<int> ui(0, nx), uj(0, ny);
+    for (int k = 0; k < 1000; ++k) pts.push_back({x(ui(rng)), y(uj(rng))});  // vertices
+    auto methods = expect_reference(*index, pts, "squares");
+    EXPECT_GT(methods[AssignMethod::boundary], 900u);
+}
