@@ -46,10 +46,13 @@ Box bounds_of(const Geos& geos, const GEOSGeometry* g) {
     return b;
 }
 
-double box_gap(const Box& a, const Box& b) {
-    const double dx = std::max({0.0, a[0] - b[2], b[0] - a[2]});
-    const double dy = std::max({0.0, a[1] - b[3], b[1] - a[3]});
-    return std::hypot(dx, dy);
+// Two independent 64-bit hashes of an outline's WKB: a rebuild keeps an outline whose
+// WKB hashes alike, and 128 bits make a false match out of the question.
+using WkbHash = std::pair<std::size_t, std::uint64_t>;
+WkbHash hash_wkb(const std::string& wkb) {
+    std::uint64_t fnv = 1469598103934665603ull;
+    for (unsigned char c : wkb) fnv = (fnv ^ c) * 1099511628211ull;
+    return {std::hash<std::string>{}(wkb), fnv};
 }
 
 // Metres per degree at a latitude, on the GRS80/CGCS2000 ellipsoid: only used to turn the
@@ -66,7 +69,7 @@ constexpr double k_bound_slack_m = 1.0;
 
 // Finest quadtree cell. Memory grows as 1/size (cells along the grids' edges), and
 // points in the finest cells along edges pay one or two GEOS tests.
-constexpr double k_leaf_m = 25;
+constexpr double k_leaf_m = 30;
 
 // Degree stand-ins for the metre rules, never smaller than what they stand for. They are
 // part of the exact path's definition (candidate filters), so every index of one
@@ -183,46 +186,57 @@ struct Quadtree {
     double x0 = 0, y0 = 0, leaf = 1, inv_leaf = 1;
     int depth = 0;
     std::uint32_t side = 1;  // leaf cells per side: 1 << depth
+    // The nodes in 32 bits while building; in 16 when the town's tree fits (most do), which
+    // halves its memory and the cache lines a lookup touches: inner nodes then hold the
+    // index of their group of four children (k_inner16 | (first - 1) / 4).
     std::vector<std::uint32_t> nodes{k_far};
+    std::vector<std::uint16_t> nodes16;
     std::vector<std::uint32_t> set_start{0};  // leaf set s: set_items[set_start[s] .. set_start[s + 1])
     std::vector<std::uint32_t> set_items;     // local grid indices
     double exact_area = 0;                    // deg², of the leaf-set cells
+    std::size_t node_count = 1;
+
+    static constexpr std::uint16_t k_inner16 = 0x8000u;
+
+    // Node i in the 32-bit form.
+    std::uint32_t node(std::size_t i) const {
+        if (nodes16.empty()) return nodes[i];
+        const std::uint32_t v = nodes16[i];
+        return (v & k_inner16) ? k_inner | (1 + 4 * (v & ~std::uint32_t{k_inner16})) : v;
+    }
+
+    void compact() {
+        node_count = nodes.size();
+        std::uint32_t max_leaf = 0;
+        for (auto v : nodes)
+            if (!(v & k_inner)) max_leaf = std::max(max_leaf, v);
+        if (max_leaf >= k_inner16 || (nodes.size() - 1) / 4 >= k_inner16) return;
+        nodes16.resize(nodes.size());
+        for (std::size_t i = 0; i < nodes.size(); ++i)
+            nodes16[i] = static_cast<std::uint16_t>((nodes[i] & k_inner) ? k_inner16 | (((nodes[i] & ~k_inner) - 1) / 4) : nodes[i]);
+        std::vector<std::uint32_t>().swap(nodes);
+    }
 
     std::uint32_t lookup(double x, double y) const {
         const double fx = (x - x0) * inv_leaf, fy = (y - y0) * inv_leaf;
         // Outside the root, which reaches past the nearest radius of every grid.
         if (!(fx >= 0 && fy >= 0 && fx < side && fy < side)) return k_far;
         const auto ix = static_cast<std::uint32_t>(fx), iy = static_cast<std::uint32_t>(fy);
+        auto quadrant = [&](int shift) { return ((iy >> shift) & 1u) << 1 | ((ix >> shift) & 1u); };
+        int shift = depth - 1;
+        if (!nodes16.empty()) {
+            std::uint32_t code = nodes16[0];
+            for (; code & k_inner16; --shift) code = nodes16[1 + 4 * (code & ~std::uint32_t{k_inner16}) + quadrant(shift)];
+            return code;
+        }
         std::uint32_t code = nodes[0];
-        for (int shift = depth - 1; code & k_inner; --shift)
-            code = nodes[(code & ~k_inner) + (((iy >> shift) & 1u) << 1 | ((ix >> shift) & 1u))];
+        for (; code & k_inner; --shift) code = nodes[(code & ~k_inner) + quadrant(shift)];
         return code;
     }
 
-    // Whether every point of b lies in a far leaf.
-    bool all_far(const Box& b) const {
-        const double fx0 = (b[0] - x0) * inv_leaf, fy0 = (b[1] - y0) * inv_leaf;
-        const double fx1 = (b[2] - x0) * inv_leaf, fy1 = (b[3] - y0) * inv_leaf;
-        if (fx1 < 0 || fy1 < 0 || fx0 >= side || fy0 >= side) return true;
-        // One cell of slack each way: a box edge that rounds onto the next cell still counts it.
-        auto clamp = [&](double f) { return static_cast<std::int64_t>(std::clamp(std::floor(f), 0.0, double(side - 1))); };
-        const std::int64_t ix0 = std::max<std::int64_t>(0, clamp(fx0) - 1), iy0 = std::max<std::int64_t>(0, clamp(fy0) - 1);
-        const std::int64_t ix1 = std::min<std::int64_t>(side - 1, clamp(fx1) + 1),
-                           iy1 = std::min<std::int64_t>(side - 1, clamp(fy1) + 1);
-        auto walk = [&](auto&& self, std::uint32_t code, std::int64_t nx, std::int64_t ny, std::int64_t size) -> bool {
-            if (nx > ix1 || ny > iy1 || nx + size - 1 < ix0 || ny + size - 1 < iy0) return true;
-            if (!(code & k_inner)) return code == k_far;
-            const std::int64_t h = size / 2;
-            const std::uint32_t first = code & ~k_inner;
-            for (std::uint32_t q = 0; q < 4; ++q)
-                if (!self(self, nodes[first + q], nx + (q & 1u) * h, ny + (q >> 1) * h, h)) return false;
-            return true;
-        };
-        return walk(walk, nodes[0], 0, 0, side);
-    }
-
     std::size_t bytes() const {
-        return sizeof(*this) + (nodes.capacity() + set_start.capacity() + set_items.capacity()) * sizeof(std::uint32_t);
+        return sizeof(*this) + nodes.capacity() * sizeof(std::uint32_t) + nodes16.capacity() * sizeof(std::uint16_t) +
+               (set_start.capacity() + set_items.capacity()) * sizeof(std::uint32_t);
     }
 };
 
@@ -242,7 +256,9 @@ bool segment_meets_box(const Segment& s, const Box& b) {
     return !((c0 > 0 && c1 > 0 && c2 > 0 && c3 > 0) || (c0 < 0 && c1 < 0 && c2 < 0 && c3 < 0));
 }
 
-void collect_segments(GEOSContextHandle_t h, const GEOSGeometry* g, std::uint32_t grid, std::vector<Segment>& out) {
+// Appends the edges of g's rings; false when g has a part without area (a line, a point),
+// which never contains a box.
+bool collect_segments(GEOSContextHandle_t h, const GEOSGeometry* g, std::uint32_t grid, std::vector<Segment>& out) {
     auto sequence = [&](const GEOSGeometry* line) {
         const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(h, line);
         unsigned n = 0;
@@ -257,31 +273,43 @@ void collect_segments(GEOSContextHandle_t h, const GEOSGeometry* g, std::uint32_
     };
     switch (GEOSGeomTypeId_r(h, g)) {
     case GEOS_POLYGON:
-        if (GEOSisEmpty_r(h, g) == 1) return;
+        if (GEOSisEmpty_r(h, g) == 1) return true;
         sequence(GEOSGetExteriorRing_r(h, g));
         for (int i = 0, n = GEOSGetNumInteriorRings_r(h, g); i < n; ++i) sequence(GEOSGetInteriorRingN_r(h, g, i));
-        return;
+        return true;
     case GEOS_POINT:
     case GEOS_LINESTRING:
     case GEOS_LINEARRING:
         if (GEOSisEmpty_r(h, g) != 1) sequence(g);
-        return;
-    default:
-        for (int i = 0, n = GEOSGetNumGeometries_r(h, g); i < n; ++i) collect_segments(h, GEOSGetGeometryN_r(h, g, i), grid, out);
+        return false;
+    default: {
+        bool areal = true;
+        for (int i = 0, n = GEOSGetNumGeometries_r(h, g); i < n; ++i)
+            areal = collect_segments(h, GEOSGetGeometryN_r(h, g, i), grid, out) && areal;
+        return areal;
+    }
     }
 }
 
 // One town's quadtree, top-down over the grids' edges: a node keeps the edges that meet
 // its box grown by the tolerance; a grid whose edges all leave the box either contains
-// it (one point-in-polygon test decides) or is clear of it, and so are the node's children.
+// it or is clear of it (one point-in-polygon test decides), and so are all its children.
+// The test point is at least half a cell from every edge of the grid, so the even-odd
+// rule agrees with GEOS there.
 class TreeBuilder {
 public:
     TreeBuilder(const TownGrids& tg, const Margins& mg, Quadtree& tree) : m_tg(tg), m_mg(mg), m_t(tree) {
         const Geos& geos = thread_geos();
-        for (std::uint32_t g = 0; g < tg.grids.size(); ++g) collect_segments(geos.handle(), tg.grids[g].lonlat.get(), g, m_segs);
+        for (std::uint32_t g = 0; g < tg.grids.size(); ++g) {
+            m_first_seg.push_back(static_cast<std::uint32_t>(m_segs.size()));
+            m_areal.push_back(collect_segments(geos.handle(), tg.grids[g].lonlat.get(), g, m_segs));
+        }
+        m_first_seg.push_back(static_cast<std::uint32_t>(m_segs.size()));
     }
 
     void run() {
+        m_t.nodes.assign(1, k_far);
+        if (m_tg.extent == k_no_box) return;
         const double pad = m_mg.far_r() * 1.01;
         const Box root = grow(m_tg.extent, pad, pad);
         const double size = std::max(root[2] - root[0], root[3] - root[1]);
@@ -292,11 +320,12 @@ public:
         m_t.inv_leaf = 1 / m_t.leaf;
         m_t.x0 = root[0];
         m_t.y0 = root[1];
-        m_t.nodes.assign(1, k_far);
-        State all;
+        m_levels.resize(static_cast<std::size_t>(m_t.depth) + 2);
+        State& all = m_levels[0];
         for (std::uint32_t g = 0; g < m_tg.grids.size(); ++g) all.near.push_back(g), all.crossing.push_back(g);
-        for (std::uint32_t s = 0; s < m_segs.size(); ++s) all.segs.push_back(s);
-        fill(0, 0, 0, m_t.side, all);
+        for (std::uint32_t i = 0; i < m_segs.size(); ++i) all.segs.push_back(i);
+        fill(0, 0, 0, m_t.side, 0);
+        m_t.compact();
         m_t.nodes.shrink_to_fit();
         m_t.set_items.shrink_to_fit();
         m_t.set_start.shrink_to_fit();
@@ -314,7 +343,17 @@ private:
         return {m_t.x0 + ix * m_t.leaf, m_t.y0 + iy * m_t.leaf, m_t.x0 + (ix + size) * m_t.leaf, m_t.y0 + (iy + size) * m_t.leaf};
     }
 
-    std::uint32_t set_of(std::vector<std::uint32_t> grids) {
+    bool contains_point(std::uint32_t g, double px, double py) const {
+        if (!m_areal[g]) return false;
+        bool in = false;
+        for (std::uint32_t i = m_first_seg[g]; i < m_first_seg[g + 1]; ++i) {
+            const Segment& s = m_segs[i];
+            if ((s.y1 > py) != (s.y2 > py) && px < s.x1 + (py - s.y1) * (s.x2 - s.x1) / (s.y2 - s.y1)) in = !in;
+        }
+        return in;
+    }
+
+    std::uint32_t set_of(std::vector<std::uint32_t>& grids) {
         std::sort(grids.begin(), grids.end());
         auto [it, fresh] = m_set_ids.try_emplace(grids, static_cast<std::uint32_t>(m_t.set_start.size() - 1));
         if (fresh) {
@@ -324,11 +363,13 @@ private:
         return it->second;
     }
 
-    void fill(std::size_t slot, std::uint32_t ix, std::uint32_t iy, std::uint32_t size, const State& parent) {
-        const Geos& geos = thread_geos();
+    // The node at `slot` from its parent's state in m_levels[level]; its own goes to level + 1.
+    void fill(std::size_t slot, std::uint32_t ix, std::uint32_t iy, std::uint32_t size, std::size_t level) {
+        const State& parent = m_levels[level];
+        State& s = m_levels[level + 1];
+        s.near.clear(), s.segs.clear(), s.crossing.clear(), s.inside.clear();
         const Box b = box_of(ix, iy, size);
         const Box fb = grow(b, m_mg.far_r(), m_mg.far_r()), tb = grow(b, m_mg.tol_r(), m_mg.tol_r());
-        State s;
         for (auto g : parent.near)
             if (boxes_meet(m_tg.grids[g].bbox, fb)) s.near.push_back(g);
         if (s.near.empty()) {
@@ -336,16 +377,15 @@ private:
             return;
         }
         for (auto i : parent.segs)
-            if (segment_meets_box(m_segs[i], tb)) s.segs.push_back(i), s.crossing.push_back(m_segs[i].grid);
-        std::sort(s.crossing.begin(), s.crossing.end());
-        s.crossing.erase(std::unique(s.crossing.begin(), s.crossing.end()), s.crossing.end());
+            if (segment_meets_box(m_segs[i], tb)) {
+                s.segs.push_back(i);
+                if (s.crossing.empty() || s.crossing.back() != m_segs[i].grid) s.crossing.push_back(m_segs[i].grid);
+            }
+        // Edges are stored grid by grid, so `crossing` is sorted already.
         s.inside = parent.inside;
-        GeomPtr centre;
-        for (auto g : parent.crossing) {
-            if (std::binary_search(s.crossing.begin(), s.crossing.end(), g)) continue;
-            if (!centre) centre = geos.point({(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
-            if (geos.prepared_intersects(m_tg.grids[g].prepared.get(), centre.get())) s.inside.push_back(g);
-        }
+        for (auto g : parent.crossing)
+            if (!std::binary_search(s.crossing.begin(), s.crossing.end(), g) && contains_point(g, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2))
+                s.inside.push_back(g);
         if (s.inside.empty() && s.crossing.empty()) {
             m_t.nodes[slot] = k_clear;
             return;
@@ -355,9 +395,9 @@ private:
             return;
         }
         if (size == 1) {
-            std::vector<std::uint32_t> touching = s.inside;
-            touching.insert(touching.end(), s.crossing.begin(), s.crossing.end());
-            m_t.nodes[slot] = 3 + 2 * set_of(std::move(touching));
+            m_touching.assign(s.inside.begin(), s.inside.end());
+            m_touching.insert(m_touching.end(), s.crossing.begin(), s.crossing.end());
+            m_t.nodes[slot] = 3 + 2 * set_of(m_touching);
             m_t.exact_area += (b[2] - b[0]) * (b[3] - b[1]);
             return;
         }
@@ -366,15 +406,70 @@ private:
         m_t.nodes.resize(first + 4, k_far);
         m_t.nodes[slot] = k_inner | first;
         const std::uint32_t h = size / 2;
-        for (std::uint32_t q = 0; q < 4; ++q) fill(first + q, ix + (q & 1u) * h, iy + (q >> 1) * h, h, s);
+        for (std::uint32_t q = 0; q < 4; ++q) fill(first + q, ix + (q & 1u) * h, iy + (q >> 1) * h, h, level + 1);
     }
 
     const TownGrids& m_tg;
     const Margins& m_mg;
     Quadtree& m_t;
-    std::vector<Segment> m_segs;
+    std::vector<Segment> m_segs;  // grid by grid
+    std::vector<std::uint32_t> m_first_seg;
+    std::vector<bool> m_areal;
+    std::vector<State> m_levels;
+    std::vector<std::uint32_t> m_touching;
     std::map<std::vector<std::uint32_t>, std::uint32_t> m_set_ids;
 };
+
+// One town's sub-index.
+// Directory cells: a lattice of fixed cells (2^-7 degree, ~800 m) anchored at 0°, so a
+// town's cells stay the same whoever else is in the index.
+constexpr double k_dir_cell_deg = 1.0 / 128;
+constexpr double k_dir_margin_deg = 0.05;  // cells past the grids' reach, with their nearest town
+
+constexpr std::uint8_t k_reach = 1;  // some grid of the town within the radius of the cell
+constexpr std::uint8_t k_near = 2;   // and maybe within the tolerance
+
+struct Mark {
+    std::int64_t ix, iy;  // lattice cell
+    std::uint8_t flags;
+};
+
+// The directory cells a town's leaves reach, from one walk over its tree.
+std::vector<Mark> marks_of(const Quadtree& t, double cell) {
+    if (t.node_count == 1 && t.node(0) == k_far) return {};
+    // A leaf counts for every cell it touches, with room for rounding.
+    constexpr double slack = 1e-9;
+    const double inv = 1 / cell;
+    const auto lx = static_cast<std::int64_t>(std::floor((t.x0 - slack) * inv));
+    const auto ly = static_cast<std::int64_t>(std::floor((t.y0 - slack) * inv));
+    const double span = t.leaf * t.side;
+    const auto w = static_cast<std::int64_t>(std::floor((t.x0 + span + slack) * inv)) - lx + 1;
+    const auto h = static_cast<std::int64_t>(std::floor((t.y0 + span + slack) * inv)) - ly + 1;
+    std::vector<std::uint8_t> flags(static_cast<std::size_t>(w * h), 0);
+    auto walk = [&](auto&& self, std::uint32_t code, std::uint32_t nx, std::uint32_t ny, std::uint32_t size) -> void {
+        if (code & k_inner) {
+            const std::uint32_t first = code & ~k_inner, half = size / 2;
+            for (std::uint32_t q = 0; q < 4; ++q) self(self, t.node(first + q), nx + (q & 1u) * half, ny + (q >> 1) * half, half);
+            return;
+        }
+        if (code == k_far) return;
+        const std::uint8_t f = code == k_clear ? k_reach : k_reach | k_near;
+        const double bx0 = t.x0 + nx * t.leaf, by0 = t.y0 + ny * t.leaf;
+        const double bx1 = t.x0 + (nx + size) * t.leaf, by1 = t.y0 + (ny + size) * t.leaf;
+        const auto cx0 = static_cast<std::int64_t>(std::floor((bx0 - slack) * inv)) - lx;
+        const auto cx1 = static_cast<std::int64_t>(std::floor((bx1 + slack) * inv)) - lx;
+        const auto cy0 = static_cast<std::int64_t>(std::floor((by0 - slack) * inv)) - ly;
+        const auto cy1 = static_cast<std::int64_t>(std::floor((by1 + slack) * inv)) - ly;
+        for (auto y = std::max<std::int64_t>(0, cy0); y <= std::min(h - 1, cy1); ++y)
+            for (auto x = std::max<std::int64_t>(0, cx0); x <= std::min(w - 1, cx1); ++x) flags[static_cast<std::size_t>(y * w + x)] |= f;
+    };
+    walk(walk, t.node(0), 0, 0, t.side);
+    std::vector<Mark> out;
+    for (std::int64_t y = 0; y < h; ++y)
+        for (std::int64_t x = 0; x < w; ++x)
+            if (auto f = flags[static_cast<std::size_t>(y * w + x)]) out.push_back({lx + x, ly + y, f});
+    return out;
+}
 
 // One town's sub-index.
 struct Part {
@@ -382,6 +477,7 @@ struct Part {
     std::shared_ptr<const TownGrids> grids;
     Margins margins;  // the tree's
     Quadtree tree;
+    std::vector<Mark> marks;  // for cells of k_dir_cell_deg
 };
 
 std::shared_ptr<const Part> make_part(std::string town, std::shared_ptr<const TownGrids> grids, const Margins& mg) {
@@ -390,19 +486,20 @@ std::shared_ptr<const Part> make_part(std::string town, std::shared_ptr<const To
     part->grids = std::move(grids);
     part->margins = mg;
     TreeBuilder(*part->grids, mg, part->tree).run();
+    part->marks = marks_of(part->tree, k_dir_cell_deg);
     return part;
 }
 
 // A town's outline in metres, for the nearest-town fallback.
 struct Outline {
-    std::size_t wkb_hash = 0;
+    WkbHash wkb_hash{};
     bool from_grid = false;  // a town without an outline: its first grid stands in
     GeomPtr metric;
     PreparedPtr prepared;
     Box box_m{};
 };
 
-std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, std::size_t hash, bool from_grid) {
+std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, WkbHash hash, bool from_grid) {
     auto o = std::make_shared<Outline>();
     o->wkb_hash = hash;
     o->from_grid = from_grid;
@@ -413,13 +510,15 @@ std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, st
     return o;
 }
 
-// Uniform cells over the grids' extent: a point's candidate towns.
+// Lattice cells over the grids' reach: a point's candidate towns.
 struct Directory {
     double x0 = 0, y0 = 0, cell = 1, inv_cell = 1;
+    std::int64_t ix0 = 0, iy0 = 0;  // lattice cell of the first
     std::uint32_t nx = 0, ny = 0;
-    std::vector<std::uint32_t> start{0};  // parts of cell c: parts[start[c] .. start[c + 1])
-    std::vector<std::uint32_t> parts;     // whose grids can be within the radius of a point of the cell
-    std::vector<std::uint32_t> town;      // per cell without parts: 1 + the nearest town of all its points, or 0
+    // Towns of cell c: parts[start[c] .. near_end[c]) may have grids within the tolerance of
+    // a point in it, parts[near_end[c] .. start[c + 1]) only within the radius.
+    std::vector<std::uint32_t> start{0}, near_end, parts;
+    std::vector<std::uint32_t> town;  // per cell without towns: 1 + the nearest town of all its points, or 0
 
     std::optional<std::size_t> cell_of(double x, double y) const {
         const double fx = (x - x0) * inv_cell, fy = (y - y0) * inv_cell;
@@ -430,8 +529,11 @@ struct Directory {
         const auto ix = static_cast<double>(c % nx), iy = static_cast<double>(c / nx);
         return {x0 + ix * cell, y0 + iy * cell, x0 + (ix + 1) * cell, y0 + (iy + 1) * cell};
     }
-    bool same_cells(const Directory& o) const { return x0 == o.x0 && y0 == o.y0 && cell == o.cell && nx == o.nx && ny == o.ny; }
-    std::size_t bytes() const { return (start.capacity() + parts.capacity() + town.capacity()) * sizeof(std::uint32_t); }
+    bool same_cells(const Directory& o) const { return cell == o.cell && ix0 == o.ix0 && iy0 == o.iy0 && nx == o.nx && ny == o.ny; }
+    bool empty(std::size_t c) const { return start[c] == start[c + 1]; }
+    std::size_t bytes() const {
+        return (start.capacity() + near_end.capacity() + parts.capacity() + town.capacity()) * sizeof(std::uint32_t);
+    }
 };
 
 // What one rebuild takes from its base or makes anew.
@@ -492,21 +594,28 @@ std::size_t GridIndex::Impl::nearest_town_linear(const Geos& geos, const GEOSGeo
     return town;
 }
 
+double squared_gap(const Box& a, const Box& b) {
+    const double dx = std::max({0.0, a[0] - b[2], b[0] - a[2]});
+    const double dy = std::max({0.0, a[1] - b[3], b[1] - a[3]});
+    return dx * dx + dy * dy;
+}
+
 // The same answer, with exact distances only to towns whose bounding box is near enough.
 std::size_t GridIndex::Impl::nearest_town_bounded(const Geos& geos, XY m, const GEOSGeometry* pm) const {
-    thread_local std::vector<double> lower;
+    thread_local std::vector<double> gap2;
     const std::size_t n = outlines.size();
-    lower.resize(n);
+    gap2.resize(n);
     const Box p{m.x, m.y, m.x, m.y};
     std::size_t first = 0;
     for (std::size_t t = 0; t < n; ++t) {
-        lower[t] = box_gap(p, outlines[t]->box_m) - k_bound_slack_m;
-        if (lower[t] < lower[first]) first = t;
+        gap2[t] = squared_gap(p, outlines[t]->box_m);
+        if (gap2[t] < gap2[first]) first = t;
     }
     std::size_t best = first;
     double best_d = geos.prepared_distance(outlines[first]->prepared.get(), pm);
     for (std::size_t t = 0; t < n; ++t) {
-        if (t == first || lower[t] > best_d) continue;
+        const double reach = best_d + k_bound_slack_m;
+        if (t == first || gap2[t] > reach * reach) continue;
         const double d = geos.prepared_distance(outlines[t]->prepared.get(), pm);
         if (d < best_d || (d == best_d && t < best)) best_d = d, best = t;
     }
@@ -526,22 +635,30 @@ std::optional<std::size_t> GridIndex::Impl::nearest_town_of_box(const Geos& geos
         half_diag = std::max(half_diag, std::hypot(c.x - centre.x, c.y - centre.y));
         bm = {std::min(bm[0], c.x), std::min(bm[1], c.y), std::max(bm[2], c.x), std::max(bm[3], c.y)};
     }
-    const std::size_t n = outlines.size();
-    std::vector<double> lower(n);
-    std::vector<std::size_t> by_bound(n);
-    for (std::size_t t = 0; t < n; ++t) lower[t] = box_gap(bm, outlines[t]->box_m) - k_bound_slack_m, by_bound[t] = t;
-    std::sort(by_bound.begin(), by_bound.end(), [&](auto x, auto y) { return lower[x] < lower[y]; });
     auto centre_m = geos.point(centre);
-    std::size_t best = by_bound.front();
-    double best_max = std::numeric_limits<double>::max();
-    for (auto t : by_bound) {
-        if (lower[t] > best_max) break;
-        const double dmax = geos.prepared_distance(outlines[t]->prepared.get(), centre_m.get()) + half_diag + 1.0;
-        if (dmax < best_max) best_max = dmax, best = t;
+    auto farthest = [&](std::size_t t) { return geos.prepared_distance(outlines[t]->prepared.get(), centre_m.get()) + half_diag + 1.0; };
+    // Only towns whose bound beats the box-nearest town's farthest distance can matter.
+    const std::size_t n = outlines.size();
+    std::size_t first = 0;
+    double first_gap2 = std::numeric_limits<double>::max();
+    for (std::size_t t = 0; t < n; ++t)
+        if (const double g2 = squared_gap(bm, outlines[t]->box_m); g2 < first_gap2) first_gap2 = g2, first = t;
+    const double first_max = farthest(first), reach = first_max + k_bound_slack_m;
+    std::vector<std::pair<double, std::size_t>> by_bound;  // (lower bound, town)
+    for (std::size_t t = 0; t < n; ++t)
+        if (const double g2 = squared_gap(bm, outlines[t]->box_m); g2 <= reach * reach)
+            by_bound.emplace_back(std::sqrt(g2) - k_bound_slack_m, t);
+    std::sort(by_bound.begin(), by_bound.end());
+    std::size_t best = first;
+    double best_max = first_max;
+    for (const auto& [lower, t] : by_bound) {
+        if (lower > best_max) break;
+        if (t == first) continue;
+        if (const double dmax = farthest(t); dmax < best_max) best_max = dmax, best = t;
     }
     GeomPtr box_m;
-    for (auto t : by_bound) {
-        if (t == best || lower[t] > best_max) continue;
+    for (const auto& [lower, t] : by_bound) {
+        if (t == best || lower > best_max) continue;
         if (!box_m) box_m = geos.polygon(corners);
         if (geos.prepared_distance(outlines[t]->prepared.get(), box_m.get()) - 1.0 <= best_max) return std::nullopt;
     }
@@ -631,63 +748,95 @@ void GridIndex::Impl::build_directory(const Impl* base) {
     Box all = k_no_box;
     for (const auto& p : parts)
         if (p->grids->extent != k_no_box) all = unite(all, p->grids->extent);
-    const double r = mg.far_r();
-    all = grow(all, 2 * r, 2 * r);
-    const double w = all[2] - all[0], h = all[3] - all[1];
-    // About sixteen cells per town: a few towns per cell.
-    double cell = std::sqrt(w * h / (16.0 * static_cast<double>(parts.size())));
-    cell = std::max({cell, w / 2048, h / 2048, 1e-9});
+    const double reach = 2 * mg.far_r() + k_dir_margin_deg;
+    all = grow(all, reach, reach);
+    double cell = k_dir_cell_deg;
+    while ((all[2] - all[0]) / cell > 4096 || (all[3] - all[1]) / cell > 4096) cell *= 2;
     dir.cell = cell;
     dir.inv_cell = 1 / cell;
-    dir.x0 = all[0];
-    dir.y0 = all[1];
-    dir.nx = static_cast<std::uint32_t>(std::ceil(w / cell)) + 1;
-    dir.ny = static_cast<std::uint32_t>(std::ceil(h / cell)) + 1;
+    dir.ix0 = static_cast<std::int64_t>(std::floor(all[0] / cell));
+    dir.iy0 = static_cast<std::int64_t>(std::floor(all[1] / cell));
+    dir.nx = static_cast<std::uint32_t>(static_cast<std::int64_t>(std::floor(all[2] / cell)) - dir.ix0 + 1);
+    dir.ny = static_cast<std::uint32_t>(static_cast<std::int64_t>(std::floor(all[3] / cell)) - dir.iy0 + 1);
+    dir.x0 = static_cast<double>(dir.ix0) * cell;
+    dir.y0 = static_cast<double>(dir.iy0) * cell;
     const std::size_t n_cells = static_cast<std::size_t>(dir.nx) * dir.ny;
 
-    // Per cell, the parts whose extent reaches it and whose tree is not far all over it.
-    std::vector<std::vector<std::uint32_t>> per_part(parts.size());
-    parallel_for(parts.size(), [&](std::size_t pi) {
-        const auto& p = *parts[pi];
-        if (p.grids->extent == k_no_box) return;
-        const Box e = grow(p.grids->extent, r, r);
-        const auto cx0 = static_cast<std::uint32_t>(std::clamp(std::floor((e[0] - dir.x0) * dir.inv_cell) - 1, 0.0, double(dir.nx - 1)));
-        const auto cy0 = static_cast<std::uint32_t>(std::clamp(std::floor((e[1] - dir.y0) * dir.inv_cell) - 1, 0.0, double(dir.ny - 1)));
-        const auto cx1 = static_cast<std::uint32_t>(std::clamp(std::floor((e[2] - dir.x0) * dir.inv_cell) + 1, 0.0, double(dir.nx - 1)));
-        const auto cy1 = static_cast<std::uint32_t>(std::clamp(std::floor((e[3] - dir.y0) * dir.inv_cell) + 1, 0.0, double(dir.ny - 1)));
-        for (std::uint32_t y = cy0; y <= cy1; ++y)
-            for (std::uint32_t x = cx0; x <= cx1; ++x) {
-                const std::size_t c = static_cast<std::size_t>(y) * dir.nx + x;
-                if (!p.tree.all_far(dir.box(c))) per_part[pi].push_back(static_cast<std::uint32_t>(c));
-            }
-    });
-    std::vector<std::uint32_t> count(n_cells + 1, 0);
-    for (const auto& cells : per_part)
-        for (auto c : cells) ++count[c + 1];
+    std::vector<std::vector<Mark>> other_marks(parts.size());
+    if (cell != k_dir_cell_deg)
+        parallel_for(parts.size(), [&](std::size_t pi) { other_marks[pi] = marks_of(parts[pi]->tree, cell); });
+    auto marks = [&](std::size_t pi) -> const std::vector<Mark>& { return cell != k_dir_cell_deg ? other_marks[pi] : parts[pi]->marks; };
+    auto cell_index = [&](const Mark& m) -> std::optional<std::size_t> {
+        const std::int64_t x = m.ix - dir.ix0, y = m.iy - dir.iy0;
+        if (x < 0 || y < 0 || x >= dir.nx || y >= dir.ny) return std::nullopt;
+        return static_cast<std::size_t>(y) * dir.nx + static_cast<std::size_t>(x);
+    };
+    std::vector<std::uint32_t> n_near(n_cells, 0), n_all(n_cells, 0);
+    for (std::size_t pi = 0; pi < parts.size(); ++pi)
+        for (const auto& m : marks(pi))
+            if (auto c = cell_index(m)) ++n_all[*c], n_near[*c] += (m.flags & k_near) ? 1 : 0;
     dir.start.assign(n_cells + 1, 0);
-    for (std::size_t c = 0; c < n_cells; ++c) dir.start[c + 1] = dir.start[c] + count[c + 1];
+    dir.near_end.assign(n_cells, 0);
+    for (std::size_t c = 0; c < n_cells; ++c) dir.start[c + 1] = dir.start[c] + n_all[c];
     dir.parts.assign(dir.start[n_cells], 0);
-    std::vector<std::uint32_t> fill(dir.start.begin(), dir.start.end() - 1);
-    for (std::uint32_t pi = 0; pi < per_part.size(); ++pi)
-        for (auto c : per_part[pi]) dir.parts[fill[c]++] = pi;
+    std::vector<std::uint32_t> next_near(n_cells), next_far(n_cells);
+    for (std::size_t c = 0; c < n_cells; ++c) {
+        dir.near_end[c] = dir.start[c] + n_near[c];
+        next_near[c] = dir.start[c];
+        next_far[c] = dir.near_end[c];
+    }
+    for (std::size_t pi = 0; pi < parts.size(); ++pi)
+        for (const auto& m : marks(pi))
+            if (auto c = cell_index(m)) dir.parts[(m.flags & k_near) ? next_near[*c]++ : next_far[*c]++] = static_cast<std::uint32_t>(pi);
 
-    // Cells no grid reaches: their nearest town, when one town is nearest all over. A
-    // rebuild keeps the base's answers when the cells and the outlines are the same.
+    // Cells no grid reaches: their nearest town, when one town is nearest all over,
+    // decided for blocks of cells at once where it can be. A rebuild keeps the base's
+    // answers when the cells and the outlines are the same.
     dir.town.assign(n_cells, 0);
     bool same_outlines = base && base->dir.same_cells(dir) && base->outlines.size() == outlines.size();
     for (std::size_t t = 0; same_outlines && t < outlines.size(); ++t) same_outlines = base->outlines[t] == outlines[t];
-    std::vector<std::size_t> todo;
+    std::vector<std::uint8_t> todo(n_cells, 0);
     for (std::size_t c = 0; c < n_cells; ++c) {
-        if (dir.start[c] != dir.start[c + 1]) continue;
-        if (same_outlines && base->dir.start[c] == base->dir.start[c + 1]) dir.town[c] = base->dir.town[c];
-        else todo.push_back(c);
+        if (!dir.empty(c)) continue;
+        if (same_outlines && base->dir.empty(c)) dir.town[c] = base->dir.town[c];
+        else todo[c] = 1;
     }
-    parallel_for(todo.size(), [&](std::size_t i) {
-        if (auto t = nearest_town_of_box(thread_geos(), thread_to_metric(), dir.box(todo[i])))
-            dir.town[todo[i]] = static_cast<std::uint32_t>(*t + 1);
+    // todo_sum: 2-D prefix sums, for "any cell of this block to decide?".
+    std::vector<std::uint32_t> todo_sum((static_cast<std::size_t>(dir.nx) + 1) * (dir.ny + 1), 0);
+    auto at = [&](std::size_t x, std::size_t y) -> std::uint32_t& { return todo_sum[y * (dir.nx + 1) + x]; };
+    for (std::size_t y = 0; y < dir.ny; ++y)
+        for (std::size_t x = 0; x < dir.nx; ++x) at(x + 1, y + 1) = todo[y * dir.nx + x] + at(x, y + 1) + at(x + 1, y) - at(x, y);
+    auto any_todo = [&](std::size_t x0, std::size_t y0, std::size_t x1, std::size_t y1) {  // [x0, x1) × [y0, y1)
+        x1 = std::min<std::size_t>(x1, dir.nx), y1 = std::min<std::size_t>(y1, dir.ny);
+        return x0 < x1 && y0 < y1 && at(x1, y1) - at(x0, y1) - at(x1, y0) + at(x0, y0) > 0;
+    };
+    constexpr std::size_t block = 64;
+    std::vector<std::pair<std::size_t, std::size_t>> blocks;
+    for (std::size_t y = 0; y < dir.ny; y += block)
+        for (std::size_t x = 0; x < dir.nx; x += block)
+            if (any_todo(x, y, x + block, y + block)) blocks.emplace_back(x, y);
+    parallel_for(blocks.size(), [&](std::size_t bi) {
+        const Geos& geos = thread_geos();
+        const Transformer& to_metric = thread_to_metric();
+        auto decide_block = [&](auto&& self, std::size_t x, std::size_t y, std::size_t size) -> void {
+            if (!any_todo(x, y, x + size, y + size)) return;
+            const std::size_t x1 = std::min<std::size_t>(x + size, dir.nx), y1 = std::min<std::size_t>(y + size, dir.ny);
+            const Box b{dir.x0 + double(x) * cell, dir.y0 + double(y) * cell, dir.x0 + double(x1) * cell, dir.y0 + double(y1) * cell};
+            // Valid for the block's empty cells whatever else is in it: their points have
+            // no grid within the radius, so the town loop decides them.
+            if (auto t = nearest_town_of_box(geos, to_metric, b)) {
+                for (std::size_t yy = y; yy < y1; ++yy)
+                    for (std::size_t xx = x; xx < x1; ++xx)
+                        if (todo[yy * dir.nx + xx]) dir.town[yy * dir.nx + xx] = static_cast<std::uint32_t>(*t + 1);
+                return;
+            }
+            if (size == 1) return;
+            const std::size_t h = size / 2;
+            for (std::size_t q = 0; q < 4; ++q) self(self, x + (q & 1u) * h, y + (q >> 1) * h, h);
+        };
+        decide_block(decide_block, blocks[bi].first, blocks[bi].second, block);
     });
 }
-
 
 GridIndex::~GridIndex() = default;
 
@@ -695,7 +844,7 @@ GridIndex::~GridIndex() = default;
 // not bring from a base index.
 struct GridIndex::Assembler {
     static std::shared_ptr<const GridIndex> run(const GridIndex* base, AssignRules rules, std::vector<PartInput> inputs,
-                                                std::vector<TownShape> towns, const std::set<std::string>& changed,
+                                                std::vector<TownShape> towns,
                                                 std::chrono::steady_clock::time_point started) {
         std::shared_ptr<GridIndex> index(new GridIndex());
         index->m_rules = rules;
@@ -705,18 +854,18 @@ struct GridIndex::Assembler {
         im.shapes = &index->m_grids;
         const Impl* bim = base ? base->m_impl.get() : nullptr;
 
-        // Outlines: a base's is kept for an unchanged town with the same WKB.
+        // Outlines: a base's is kept for a town with the same WKB (a changed town's grids
+        // need not mean a changed outline).
         std::unordered_map<std::string, std::shared_ptr<const Outline>> base_outline;
         if (base)
             for (std::size_t t = base->m_town_codes.size(); t-- > 0;) base_outline[base->m_town_codes[t]] = bim->outlines[t];
-        std::vector<std::size_t> hashes(towns.size());
+        std::vector<WkbHash> hashes(towns.size());
         im.outlines.resize(towns.size());
         std::vector<std::size_t> new_outlines;
         for (std::size_t t = 0; t < towns.size(); ++t) {
-            hashes[t] = std::hash<std::string>{}(towns[t].wkb_hex);
+            hashes[t] = hash_wkb(towns[t].wkb_hex);
             auto it = base_outline.find(towns[t].town);
-            if (it != base_outline.end() && !it->second->from_grid && it->second->wkb_hash == hashes[t] &&
-                !changed.contains(towns[t].town))
+            if (it != base_outline.end() && !it->second->from_grid && it->second->wkb_hash == hashes[t])
                 im.outlines[t] = it->second;
             else
                 new_outlines.push_back(t);
@@ -771,7 +920,7 @@ struct GridIndex::Assembler {
                 } else {
                     // A grid without a town boundary still routes to its own town.
                     const Geos& geos = thread_geos();
-                    im.outlines.push_back(make_outline(geos, geos.clone(in.grids->grids.front().metric.get()), 0, true));
+                    im.outlines.push_back(make_outline(geos, geos.clone(in.grids->grids.front().metric.get()), {}, true));
                 }
             }
             const std::uint32_t town = it->second;
@@ -793,7 +942,7 @@ struct GridIndex::Assembler {
         st.rebuilt_towns = new_parts.size();
         double exact_area = 0, area = 0;
         for (const auto& p : im.parts) {
-            st.quadtree_nodes += p->tree.nodes.size();
+            st.quadtree_nodes += p->tree.node_count;
             st.index_bytes += p->tree.bytes();
             exact_area += p->tree.exact_area;
             area += p->grids->area_deg2;
@@ -827,7 +976,7 @@ std::shared_ptr<const GridIndex> GridIndex::build(std::vector<GridShape> grids, 
                                                   AssignRules rules) {
     const auto started = std::chrono::steady_clock::now();
     if (grids.empty()) throw Error(ErrorCode::unprocessable, "no grids to index");
-    return Assembler::run(nullptr, rules, group_by_town(std::move(grids)), std::move(towns), {}, started);
+    return Assembler::run(nullptr, rules, group_by_town(std::move(grids)), std::move(towns), started);
 }
 
 std::shared_ptr<const GridIndex> GridIndex::rebuild(const GridIndex& base, std::vector<GridShape> changed_grids,
@@ -847,26 +996,26 @@ std::shared_ptr<const GridIndex> GridIndex::rebuild(const GridIndex& base, std::
     }
     for (auto& in : group_by_town(std::move(changed_grids))) inputs.push_back(std::move(in));
     if (inputs.empty()) throw Error(ErrorCode::unprocessable, "no grids to index");
-    return Assembler::run(&base, base.m_rules, std::move(inputs), std::move(towns), changed, started);
+    return Assembler::run(&base, base.m_rules, std::move(inputs), std::move(towns), started);
 }
 
 Assignment GridIndex::assign(double lon, double lat) const {
     const auto& im = *m_impl;
     const auto c = im.dir.cell_of(lon, lat);
     if (!c) return im.town_only(lon, lat);
-    const std::uint32_t* ps = im.dir.parts.data() + im.dir.start[*c];
-    const std::uint32_t np = im.dir.start[*c + 1] - im.dir.start[*c];
-    if (np == 0) {
+    const std::uint32_t begin = im.dir.start[*c], near_end = im.dir.near_end[*c], end = im.dir.start[*c + 1];
+    if (begin == end) {
         if (im.dir.town[*c] != 0) return {AssignMethod::none, std::nullopt, im.dir.town[*c] - 1u, 0};
         return im.town_only(lon, lat);
     }
-    // The grids within the tolerance, by the towns' leaves.
+    // The grids within the tolerance, by the towns' leaves; the cell's other towns have
+    // none within it.
     thread_local std::vector<std::uint32_t> near, reach;
     near.clear();
     std::uint32_t leaves = 0;
     bool inside = false, clear = false;
-    for (std::uint32_t k = 0; k < np; ++k) {
-        const std::uint32_t pi = ps[k];
+    for (std::uint32_t k = begin; k < near_end; ++k) {
+        const std::uint32_t pi = im.dir.parts[k];
         const Quadtree& tree = im.parts[pi]->tree;
         const std::uint32_t code = tree.lookup(lon, lat);
         if (code == k_far) continue;
@@ -886,13 +1035,14 @@ Assignment GridIndex::assign(double lon, double lat) const {
         }
     }
     if (leaves == 1 && inside) return {AssignMethod::contains, near[0], im.grid_town[near[0]], 0};
-    if (leaves == 0 && !clear) return im.town_only(lon, lat);
     if (leaves > 0)
         if (auto a = im.decide(lon, lat, near, false, false)) return *a;
-    // Outside every grid: every grid the directory names may be the nearest.
+    // Outside every grid. Is any within the radius?
+    for (std::uint32_t k = near_end; k < end && !clear; ++k) clear = im.parts[im.dir.parts[k]]->tree.lookup(lon, lat) != k_far;
+    if (leaves == 0 && !clear) return im.town_only(lon, lat);
     reach.clear();
-    for (std::uint32_t k = 0; k < np; ++k) {
-        const std::uint32_t pi = ps[k], first = im.part_first[pi];
+    for (std::uint32_t k = begin; k < end; ++k) {
+        const std::uint32_t pi = im.dir.parts[k], first = im.part_first[pi];
         const auto n = static_cast<std::uint32_t>(im.parts[pi]->grids->grids.size());
         for (std::uint32_t j = 0; j < n; ++j) reach.push_back(first + j);
     }
