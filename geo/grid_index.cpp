@@ -748,6 +748,12 @@ void GridIndex::Impl::build_directory(const Impl* base) {
     Box all = k_no_box;
     for (const auto& p : parts)
         if (p->grids->extent != k_no_box) all = unite(all, p->grids->extent);
+    if (all == k_no_box) {
+        // No grid has a coordinate: every point goes to the town loop.
+        dir = Directory{};
+        dir.nx = dir.ny = 0;
+        return;
+    }
     const double reach = 2 * mg.far_r() + k_dir_margin_deg;
     all = grow(all, reach, reach);
     double cell = k_dir_cell_deg;

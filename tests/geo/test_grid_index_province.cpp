@@ -63,6 +63,31 @@ Points edge_points(const std::vector<GridShape>& grids) {
     return pts;
 }
 
+// Points 2, 4, 8 and 12 cm either side of the grids' edges at random places along them:
+// some fall in quadtree cells that the edge itself misses by less than the tolerance,
+// which only the cells' margins keep from being taken for "inside one grid".
+Points near_edge_points(const std::vector<GridShape>& grids, std::size_t per_edge, std::uint64_t seed) {
+    const Geos geos;
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> along(0, 1);
+    Points pts;
+    for (const auto& g : grids) {
+        const auto ring = geos.exterior_ring(geos.from_wkb_hex(g.wkb_hex).get());
+        for (std::size_t i = 0; i + 1 < ring.size(); ++i) {
+            const XY a = ring[i], b = ring[i + 1];
+            const double dx = (b.x - a.x) * k_m_lon, dy = (b.y - a.y) * k_m_lat, len = std::hypot(dx, dy);
+            if (len == 0) continue;
+            for (std::size_t k = 0; k < per_edge; ++k) {
+                const double t = along(rng);
+                const XY m{a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)};
+                for (double off : {-0.12, -0.08, -0.04, -0.02, 0.02, 0.04, 0.08, 0.12})
+                    pts.push_back({m.x - dy / len * off / k_m_lon, m.y + dx / len * off / k_m_lat});
+            }
+        }
+    }
+    return pts;
+}
+
 // Points within 300 m outside the province's outer edge, and far away.
 Points outside_points(std::size_t n, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
@@ -150,6 +175,27 @@ TEST(GridIndexProvince, EveryPathAgreesWithTheReference) {
     methods = expect_reference(*index, outside_points(4000, 2), "outside");
     EXPECT_GT(methods[AssignMethod::nearest], 1000u);
     EXPECT_GT(methods[AssignMethod::none], 1000u);
+}
+
+TEST(GridIndexProvince, NearEdgesTheCellMarginsHold) {
+    const auto index = province_index();
+    std::set<std::string> some;
+    for (std::size_t t = 2; t < 100; t += 10) some.insert(test::synthetic_town_code(t));
+    const auto pts = near_edge_points(grids_of_towns(province().grids, some), 20, 12);
+    ASSERT_GT(pts.size(), 250000u);
+    // Against assign_exact (the same rules over the directory's candidates, itself checked
+    // against the reference above): the reference would take minutes here.
+    std::size_t mismatches = 0, boundary = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        const auto got = index->assign(pts[i].x, pts[i].y), want = index->assign_exact(pts[i].x, pts[i].y);
+        boundary += want.method == AssignMethod::boundary;
+        if (!(got == want) && ++mismatches <= 10)
+            ADD_FAILURE() << "point " << i << " (" << std::setprecision(17) << pts[i].x << ' ' << pts[i].y << "): index "
+                          << describe(*index, got) << ", exact " << describe(*index, want);
+    }
+    EXPECT_EQ(mismatches, 0u);
+    EXPECT_GT(boundary, pts.size() / 5) << "2 and 4 cm from a shared edge are within the 5 cm tolerance";
+    expect_reference(*index, Points(pts.begin(), pts.begin() + 20000), "near edges vs reference");
 }
 
 TEST(GridIndexProvince, ARebuildKeepsTheOtherTownsAndAnswersAsAFullBuild) {
@@ -248,4 +294,75 @@ TEST(GridIndexProvince, MoreThan32kGrids) {
     for (int k = 0; k < 1000; ++k) pts.push_back({x(ui(rng)), y(uj(rng))});  // vertices
     auto methods = expect_reference(*index, pts, "squares");
     EXPECT_GT(methods[AssignMethod::boundary], 900u);
+
+    // 2 to 12 cm beside the edges, which run along the quadtree's cell sides: a cell the
+    // edge misses by less than the tolerance holds points that are on the edge by the rules.
+    std::uniform_real_distribution<double> u(0, 1);
+    std::size_t mismatches = 0;
+    for (int k = 0; k < 50000; ++k) {
+        const double off = (k % 2 ? 1 : -1) * (0.02 + 0.10 * u(rng));
+        const bool vertical = k % 4 < 2;
+        const XY q = vertical ? XY{x(ui(rng)) + off / k_m_lon, y(0) + u(rng) * (y(ny) - y(0))}
+                              : XY{x(0) + u(rng) * (x(nx) - x(0)), y(uj(rng)) + off / k_m_lat};
+        const auto got = index->assign(q.x, q.y), want = index->assign_exact(q.x, q.y);
+        if (!(got == want) && ++mismatches <= 10)
+            ADD_FAILURE() << "point " << k << " (" << std::setprecision(17) << q.x << ' ' << q.y << "): index " << describe(*index, got)
+                          << ", exact " << describe(*index, want);
+    }
+    EXPECT_EQ(mismatches, 0u);
+}
+
+TEST(GridIndexProvince, ARebuildThatMovesTheMarginsRebuildsEveryTree) {
+    // A new town north of the others raises the northernmost latitude, which the degree
+    // margins of every tree (and of the exact path's filters) are derived from.
+    const auto base = province_index();
+    const Geos geos;
+    auto outline = geos.box(119.5, k_y1, 119.6, k_y1 + 0.5);
+    auto grids = test::synthetic_town_grids(geos, "north", outline.get(), 12, 5);
+    auto towns = province().towns;
+    towns.push_back({"north", geos.to_ewkb_hex(outline.get(), 4490)});
+    const auto rebuilt = GridIndex::rebuild(*base, grids, {"north"}, towns);
+    EXPECT_EQ(rebuilt->stats().rebuilt_towns, 101u);
+    auto all = province().grids;
+    all.insert(all.end(), grids.begin(), grids.end());
+    const auto full = GridIndex::build(all, towns);
+    Points pts = uniform(10000, 119.4, k_y1 - 0.1, 119.7, k_y1 + 0.6, 10);
+    for (const auto& p : uniform(5000, k_x0, k_y0, k_x1, k_y1, 11)) pts.push_back(p);
+    for (const auto& p : edge_points(grids)) pts.push_back(p);
+    expect_same(*rebuilt, *full, pts, "north");
+    expect_reference(*rebuilt, pts, "north vs reference");
+}
+
+TEST(GridIndexProvince, EdgesJustOutsideACellStillCount) {
+    // 3,000 strips ~10 m wide: their edges fall at every offset from the quadtree's cell
+    // sides, so some cells are missed by an edge by less than the 5 cm tolerance. Their
+    // points are "boundary" by the rules; only the cells' margins keep them from being
+    // taken for "inside one grid" (shrinking the margins makes this test fail).
+    constexpr int n = 3000;
+    constexpr double w = 0.0001, x0 = 119.2, y0 = 29.2, h = 0.01;
+    const Geos geos;
+    std::vector<GridShape> grids;
+    for (int i = 0; i < n; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "s%d", i);
+        grids.push_back({"strips", id, 1, id, id, geos.to_ewkb_hex(geos.box(x0 + i * w, y0, x0 + (i + 1) * w, y0 + h).get(), 4490)});
+    }
+    const auto index = GridIndex::build(grids, {{"strips", geos.to_ewkb_hex(geos.box(x0, y0, x0 + n * w, y0 + h).get(), 4490)}});
+    std::mt19937_64 rng(13);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::size_t mismatches = 0, boundary = 0, total = 0;
+    for (int i = 1; i < n; ++i)
+        for (int k = 0; k < 40; ++k) {
+            const double off = (k % 2 ? 1 : -1) * (0.01 + 0.06 * u(rng));
+            const XY q{x0 + i * w + off / k_m_lon, y0 + h * (0.05 + 0.9 * u(rng))};
+            const auto got = index->assign(q.x, q.y), want = index->assign_exact(q.x, q.y);
+            ++total;
+            boundary += want.method == AssignMethod::boundary;
+            if (!(got == want) && ++mismatches <= 10)
+                ADD_FAILURE() << "point (" << std::setprecision(17) << q.x << ' ' << q.y << "): index " << describe(*index, got)
+                              << ", exact " << describe(*index, want);
+        }
+    EXPECT_EQ(mismatches, 0u) << "of " << total;
+    EXPECT_GT(boundary, total / 2);
+    expect_reference(*index, uniform(3000, x0 - 0.001, y0 - 0.001, x0 + n * w + 0.001, y0 + h + 0.001, 14), "strips");
 }
