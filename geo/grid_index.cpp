@@ -129,7 +129,12 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
     if (error) std::rethrow_exception(error);
 }
 
-GeomPtr warm_point(const Geos& geos) { return geos.point({0, 0}); }
+// Prepared geometries build their indexes lazily, on the first query that gets past the
+// envelope test: warm every predicate up with a point inside the envelope before threads
+// share them (a point outside it, as before issue 14, builds nothing).
+GeomPtr warm_point(const Geos& geos, const Box& b) {
+    return geos.point(b == k_no_box ? XY{0, 0} : XY{(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
+}
 
 struct GridGeom {
     Box bbox{};
@@ -152,7 +157,6 @@ std::shared_ptr<const TownGrids> parse_town(const std::vector<GridShape>& shapes
     const Geos& geos = thread_geos();
     const Transformer& to_metric = thread_to_metric();
     auto tg = std::make_shared<TownGrids>();
-    const auto origin = warm_point(geos);
     for (const auto& shape : shapes) {
         GridGeom gg;
         gg.lonlat = geos.from_wkb_hex(shape.wkb_hex);
@@ -160,14 +164,15 @@ std::shared_ptr<const TownGrids> parse_town(const std::vector<GridShape>& shapes
         if (gg.bbox != k_no_box) tg->extent = unite(tg->extent, gg.bbox), tg->max_abs_lat = std::max(tg->max_abs_lat, std::abs(gg.bbox[3]));
         tg->area_deg2 += geos.area(gg.lonlat.get());
         gg.metric = to_metric.forward(geos, gg.lonlat.get());
-        // Prepared geometries index themselves lazily: warm every predicate up before
-        // threads share them.
         gg.prepared = geos.prepare(gg.lonlat.get());
-        geos.prepared_covers(gg.prepared.get(), origin.get());
-        geos.prepared_intersects(gg.prepared.get(), origin.get());
-        geos.prepared_distance_within(gg.prepared.get(), origin.get(), 1.0);
+        const auto inside = warm_point(geos, gg.bbox);
+        geos.prepared_covers(gg.prepared.get(), inside.get());
+        geos.prepared_intersects(gg.prepared.get(), inside.get());
+        geos.prepared_distance_within(gg.prepared.get(), inside.get(), 1.0);
         gg.metric_prepared = geos.prepare(gg.metric.get());
-        geos.prepared_distance(gg.metric_prepared.get(), origin.get());
+        const auto inside_m = warm_point(geos, bounds_of(geos, gg.metric.get()));
+        geos.prepared_distance(gg.metric_prepared.get(), inside_m.get());
+        geos.prepared_distance_within(gg.metric_prepared.get(), inside_m.get(), 1.0);
         tg->grids.push_back(std::move(gg));
     }
     return tg;
@@ -215,23 +220,6 @@ struct Quadtree {
         for (std::size_t i = 0; i < nodes.size(); ++i)
             nodes16[i] = static_cast<std::uint16_t>((nodes[i] & k_inner) ? k_inner16 | (((nodes[i] & ~k_inner) - 1) / 4) : nodes[i]);
         std::vector<std::uint32_t>().swap(nodes);
-    }
-
-    std::uint32_t lookup(double x, double y) const {
-        const double fx = (x - x0) * inv_leaf, fy = (y - y0) * inv_leaf;
-        // Outside the root, which reaches past the nearest radius of every grid.
-        if (!(fx >= 0 && fy >= 0 && fx < side && fy < side)) return k_far;
-        const auto ix = static_cast<std::uint32_t>(fx), iy = static_cast<std::uint32_t>(fy);
-        auto quadrant = [&](int shift) { return ((iy >> shift) & 1u) << 1 | ((ix >> shift) & 1u); };
-        int shift = depth - 1;
-        if (!nodes16.empty()) {
-            std::uint32_t code = nodes16[0];
-            for (; code & k_inner16; --shift) code = nodes16[1 + 4 * (code & ~std::uint32_t{k_inner16}) + quadrant(shift)];
-            return code;
-        }
-        std::uint32_t code = nodes[0];
-        for (; code & k_inner; --shift) code = nodes[(code & ~k_inner) + quadrant(shift)];
-        return code;
     }
 
     std::size_t bytes() const {
@@ -490,6 +478,42 @@ std::shared_ptr<const Part> make_part(std::string town, std::shared_ptr<const To
     return part;
 }
 
+// What a lookup reads of a town, in one array of the index: no pointer chase to the part.
+struct TreeView {
+    double x0 = 0, y0 = 0, inv_leaf = 1;
+    std::uint32_t side = 1;
+    int depth = 0;
+    const std::uint16_t* nodes16 = nullptr;  // or
+    const std::uint32_t* nodes = nullptr;
+    const std::uint32_t* set_start = nullptr;
+    const std::uint32_t* set_items = nullptr;
+    std::uint32_t first_grid = 0, n_grids = 0;
+
+    TreeView() = default;
+    TreeView(const Part& p, std::uint32_t first)
+        : x0(p.tree.x0), y0(p.tree.y0), inv_leaf(p.tree.inv_leaf), side(p.tree.side), depth(p.tree.depth),
+          nodes16(p.tree.nodes16.empty() ? nullptr : p.tree.nodes16.data()), nodes(p.tree.nodes16.empty() ? p.tree.nodes.data() : nullptr),
+          set_start(p.tree.set_start.data()), set_items(p.tree.set_items.data()), first_grid(first),
+          n_grids(static_cast<std::uint32_t>(p.grids->grids.size())) {}
+
+    std::uint32_t lookup(double x, double y) const {
+        const double fx = (x - x0) * inv_leaf, fy = (y - y0) * inv_leaf;
+        // Outside the root, which reaches past the nearest radius of every grid.
+        if (!(fx >= 0 && fy >= 0 && fx < side && fy < side)) return k_far;
+        const auto ix = static_cast<std::uint32_t>(fx), iy = static_cast<std::uint32_t>(fy);
+        auto quadrant = [&](int shift) { return ((iy >> shift) & 1u) << 1 | ((ix >> shift) & 1u); };
+        int shift = depth - 1;
+        if (nodes16 != nullptr) {
+            std::uint32_t code = nodes16[0];
+            for (; code & Quadtree::k_inner16; --shift) code = nodes16[1 + 4 * (code & ~std::uint32_t{Quadtree::k_inner16}) + quadrant(shift)];
+            return code;
+        }
+        std::uint32_t code = nodes[0];
+        for (; code & k_inner; --shift) code = nodes[(code & ~k_inner) + quadrant(shift)];
+        return code;
+    }
+};
+
 // A town's outline in metres, for the nearest-town fallback.
 struct Outline {
     WkbHash wkb_hash{};
@@ -505,8 +529,8 @@ std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, Wk
     o->from_grid = from_grid;
     o->metric = std::move(metric);
     o->prepared = geos.prepare(o->metric.get());
-    geos.prepared_distance(o->prepared.get(), warm_point(geos).get());
     o->box_m = bounds_of(geos, o->metric.get());
+    geos.prepared_distance(o->prepared.get(), warm_point(geos, o->box_m).get());
     return o;
 }
 
@@ -515,9 +539,11 @@ struct Directory {
     double x0 = 0, y0 = 0, cell = 1, inv_cell = 1;
     std::int64_t ix0 = 0, iy0 = 0;  // lattice cell of the first
     std::uint32_t nx = 0, ny = 0;
-    // Towns of cell c: parts[start[c] .. near_end[c]) may have grids within the tolerance of
-    // a point in it, parts[near_end[c] .. start[c + 1]) only within the radius.
-    std::vector<std::uint32_t> start{0}, near_end, parts;
+    // Towns of cell c: parts[begin(c) .. near_end(c)) may have grids within the tolerance
+    // of a point in it, parts[near_end(c) .. end(c)) only within the radius. Both bounds in
+    // one entry: one cache line per lookup.
+    std::vector<std::array<std::uint32_t, 2>> span{{0, 0}};
+    std::vector<std::uint32_t> parts;
     std::vector<std::uint32_t> town;  // per cell without towns: 1 + the nearest town of all its points, or 0
 
     std::optional<std::size_t> cell_of(double x, double y) const {
@@ -530,9 +556,12 @@ struct Directory {
         return {x0 + ix * cell, y0 + iy * cell, x0 + (ix + 1) * cell, y0 + (iy + 1) * cell};
     }
     bool same_cells(const Directory& o) const { return cell == o.cell && ix0 == o.ix0 && iy0 == o.iy0 && nx == o.nx && ny == o.ny; }
-    bool empty(std::size_t c) const { return start[c] == start[c + 1]; }
+    std::uint32_t begin(std::size_t c) const { return span[c][0]; }
+    std::uint32_t near_end(std::size_t c) const { return span[c][1]; }
+    std::uint32_t end(std::size_t c) const { return span[c + 1][0]; }
+    bool empty(std::size_t c) const { return begin(c) == end(c); }
     std::size_t bytes() const {
-        return (start.capacity() + near_end.capacity() + parts.capacity() + town.capacity()) * sizeof(std::uint32_t);
+        return span.capacity() * sizeof(span[0]) + (parts.capacity() + town.capacity()) * sizeof(std::uint32_t);
     }
 };
 
@@ -561,6 +590,7 @@ struct GridIndex::Impl {
     AssignRules rules;
     const std::vector<GridShape>* shapes = nullptr;  // the owner's grids(): ids for ties
     std::vector<std::shared_ptr<const Part>> parts;
+    std::vector<TreeView> views;            // per part
     std::vector<std::uint32_t> part_first;  // global index of each part's first grid
     std::vector<std::uint32_t> part_town;
     std::vector<const GridGeom*> geom;      // per global grid
@@ -781,15 +811,16 @@ void GridIndex::Impl::build_directory(const Impl* base) {
     for (std::size_t pi = 0; pi < parts.size(); ++pi)
         for (const auto& m : marks(pi))
             if (auto c = cell_index(m)) ++n_all[*c], n_near[*c] += (m.flags & k_near) ? 1 : 0;
-    dir.start.assign(n_cells + 1, 0);
-    dir.near_end.assign(n_cells, 0);
-    for (std::size_t c = 0; c < n_cells; ++c) dir.start[c + 1] = dir.start[c] + n_all[c];
-    dir.parts.assign(dir.start[n_cells], 0);
+    dir.span.assign(n_cells + 1, {0, 0});
+    for (std::size_t c = 0; c < n_cells; ++c) {
+        dir.span[c][1] = dir.span[c][0] + n_near[c];
+        dir.span[c + 1][0] = dir.span[c][0] + n_all[c];
+    }
+    dir.parts.assign(dir.span[n_cells][0], 0);
     std::vector<std::uint32_t> next_near(n_cells), next_far(n_cells);
     for (std::size_t c = 0; c < n_cells; ++c) {
-        dir.near_end[c] = dir.start[c] + n_near[c];
-        next_near[c] = dir.start[c];
-        next_far[c] = dir.near_end[c];
+        next_near[c] = dir.begin(c);
+        next_far[c] = dir.near_end(c);
     }
     for (std::size_t pi = 0; pi < parts.size(); ++pi)
         for (const auto& m : marks(pi))
@@ -938,6 +969,7 @@ struct GridIndex::Assembler {
                 im.geom.push_back(&in.grids->grids[j]);
                 im.grid_town.push_back(town);
             }
+            im.views.emplace_back(*in.part, im.part_first.back());
             im.parts.push_back(std::move(in.part));
         }
 
@@ -1009,7 +1041,7 @@ Assignment GridIndex::assign(double lon, double lat) const {
     const auto& im = *m_impl;
     const auto c = im.dir.cell_of(lon, lat);
     if (!c) return im.town_only(lon, lat);
-    const std::uint32_t begin = im.dir.start[*c], near_end = im.dir.near_end[*c], end = im.dir.start[*c + 1];
+    const std::uint32_t begin = im.dir.begin(*c), near_end = im.dir.near_end(*c), end = im.dir.end(*c);
     if (begin == end) {
         if (im.dir.town[*c] != 0) return {AssignMethod::none, std::nullopt, im.dir.town[*c] - 1u, 0};
         return im.town_only(lon, lat);
@@ -1021,8 +1053,7 @@ Assignment GridIndex::assign(double lon, double lat) const {
     std::uint32_t leaves = 0;
     bool inside = false, clear = false;
     for (std::uint32_t k = begin; k < near_end; ++k) {
-        const std::uint32_t pi = im.dir.parts[k];
-        const Quadtree& tree = im.parts[pi]->tree;
+        const TreeView& tree = im.views[im.dir.parts[k]];
         const std::uint32_t code = tree.lookup(lon, lat);
         if (code == k_far) continue;
         if (code == k_clear) {
@@ -1030,7 +1061,7 @@ Assignment GridIndex::assign(double lon, double lat) const {
             continue;
         }
         ++leaves;
-        const std::uint32_t first = im.part_first[pi];
+        const std::uint32_t first = tree.first_grid;
         if (is_inside(code)) {
             inside = true;
             near.push_back(first + (code - 2) / 2);
@@ -1044,13 +1075,12 @@ Assignment GridIndex::assign(double lon, double lat) const {
     if (leaves > 0)
         if (auto a = im.decide(lon, lat, near, false, false)) return *a;
     // Outside every grid. Is any within the radius?
-    for (std::uint32_t k = near_end; k < end && !clear; ++k) clear = im.parts[im.dir.parts[k]]->tree.lookup(lon, lat) != k_far;
+    for (std::uint32_t k = near_end; k < end && !clear; ++k) clear = im.views[im.dir.parts[k]].lookup(lon, lat) != k_far;
     if (leaves == 0 && !clear) return im.town_only(lon, lat);
     reach.clear();
     for (std::uint32_t k = begin; k < end; ++k) {
-        const std::uint32_t pi = im.dir.parts[k], first = im.part_first[pi];
-        const auto n = static_cast<std::uint32_t>(im.parts[pi]->grids->grids.size());
-        for (std::uint32_t j = 0; j < n; ++j) reach.push_back(first + j);
+        const TreeView& tree = im.views[im.dir.parts[k]];
+        for (std::uint32_t j = 0; j < tree.n_grids; ++j) reach.push_back(tree.first_grid + j);
     }
     return *im.decide(lon, lat, reach, true, false);
 }
@@ -1061,10 +1091,9 @@ Assignment GridIndex::assign_exact(double lon, double lat) const {
     if (!c) return im.town_only(lon, lat);
     thread_local std::vector<std::uint32_t> reach;
     reach.clear();
-    for (std::uint32_t k = im.dir.start[*c]; k < im.dir.start[*c + 1]; ++k) {
-        const std::uint32_t pi = im.dir.parts[k], first = im.part_first[pi];
-        const auto n = static_cast<std::uint32_t>(im.parts[pi]->grids->grids.size());
-        for (std::uint32_t j = 0; j < n; ++j) reach.push_back(first + j);
+    for (std::uint32_t k = im.dir.begin(*c); k < im.dir.end(*c); ++k) {
+        const TreeView& tree = im.views[im.dir.parts[k]];
+        for (std::uint32_t j = 0; j < tree.n_grids; ++j) reach.push_back(tree.first_grid + j);
     }
     if (reach.empty()) return im.town_only(lon, lat);
     return *im.decide(lon, lat, reach, true, false);

@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <map>
 #include <random>
+#include <thread>
 
 using namespace wangge;
 using namespace wangge::geo;
@@ -365,4 +366,24 @@ TEST(GridIndexProvince, EdgesJustOutsideACellStillCount) {
     EXPECT_EQ(mismatches, 0u) << "of " << total;
     EXPECT_GT(boundary, total / 2);
     expect_reference(*index, uniform(3000, x0 - 0.001, y0 - 0.001, x0 + n * w + 0.001, y0 + h + 0.001, 14), "strips");
+}
+
+TEST(GridIndexProvince, ThreadsShareAFreshIndex) {
+    // Every grid's first GEOS test from several threads at once: the prepared geometries'
+    // lazy indexes must all have been built by the build.
+    const auto index = GridIndex::build(province().grids, province().towns);
+    Points pts = edge_points(province().grids);
+    std::mt19937_64 rng(15);
+    std::shuffle(pts.begin(), pts.end(), rng);
+    pts.resize(std::min<std::size_t>(pts.size(), 40000));
+    std::vector<Assignment> got(pts.size());
+    std::vector<std::thread> pool;
+    for (unsigned k = 0; k < 4; ++k)
+        pool.emplace_back([&, k] {
+            for (std::size_t i = k; i < pts.size(); i += 4) got[i] = index->assign(pts[i].x, pts[i].y);
+        });
+    for (auto& t : pool) t.join();
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) mismatches += !(got[i] == index->assign_exact(pts[i].x, pts[i].y));
+    EXPECT_EQ(mismatches, 0u);
 }
