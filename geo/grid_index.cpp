@@ -544,7 +544,9 @@ struct Directory {
     // one entry: one cache line per lookup.
     std::vector<std::array<std::uint32_t, 2>> span{{0, 0}};
     std::vector<std::uint32_t> parts;
-    std::vector<std::uint32_t> town;  // per cell without towns: 1 + the nearest town of all its points, or 0
+    // Per cell without near towns: 1 + the nearest town of all its points, or 0 (not known,
+    // or a cell with near towns): the town loop's answer wherever no grid is within the radius.
+    std::vector<std::uint32_t> town;
 
     std::optional<std::size_t> cell_of(double x, double y) const {
         const double fx = (x - x0) * inv_cell, fy = (y - y0) * inv_cell;
@@ -560,6 +562,7 @@ struct Directory {
     std::uint32_t near_end(std::size_t c) const { return span[c][1]; }
     std::uint32_t end(std::size_t c) const { return span[c + 1][0]; }
     bool empty(std::size_t c) const { return begin(c) == end(c); }
+    bool none_near(std::size_t c) const { return begin(c) == near_end(c); }
     std::size_t bytes() const {
         return span.capacity() * sizeof(span[0]) + (parts.capacity() + town.capacity()) * sizeof(std::uint32_t);
     }
@@ -607,9 +610,10 @@ struct GridIndex::Impl {
     std::size_t nearest_town_linear(const Geos& geos, const GEOSGeometry* pm) const;
     std::size_t nearest_town_bounded(const Geos& geos, XY m, const GEOSGeometry* pm) const;
     std::optional<std::size_t> nearest_town_of_box(const Geos& geos, const Transformer& to_metric, const Box& b) const;
+    // town_hint: 1 + the nearest town of the point's directory cell, or 0.
     std::optional<Assignment> decide(double lon, double lat, const std::vector<std::uint32_t>& cands, bool complete,
-                                     bool linear_towns) const;
-    Assignment town_only(double lon, double lat) const;
+                                     bool linear_towns, std::uint32_t town_hint = 0) const;
+    Assignment town_only(double lon, double lat, std::uint32_t town_hint = 0) const;
     void build_directory(const Impl* base);
 };
 
@@ -700,7 +704,7 @@ std::optional<std::size_t> GridIndex::Impl::nearest_town_of_box(const Geos& geos
 // it, cands hold at least every grid within the tolerance, and a point outside every grid
 // has no answer here (nullopt).
 std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const std::vector<std::uint32_t>& cands,
-                                                  bool complete, bool linear_towns) const {
+                                                  bool complete, bool linear_towns, std::uint32_t town_hint) const {
     const Geos& geos = thread_geos();
     thread_local std::vector<std::uint32_t> candidates, covering, close, on_edge;
     candidates.clear(), covering.clear(), close.clear(), on_edge.clear();
@@ -762,12 +766,14 @@ std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const 
     // 属地兜底: the command room of the nearest town takes it. A town is the union of
     // its grids, so the nearest grid's town is the nearest town when one is in reach.
     if (nearest) return Assignment{AssignMethod::none, std::nullopt, grid_town[*nearest], 0};
+    if (town_hint != 0 && !linear_towns) return Assignment{AssignMethod::none, std::nullopt, town_hint - 1u, 0};
     const std::size_t town = linear_towns ? nearest_town_linear(geos, pm.get()) : nearest_town_bounded(geos, m, pm.get());
     return Assignment{AssignMethod::none, std::nullopt, town, 0};
 }
 
 // A point with no grid within the radius.
-Assignment GridIndex::Impl::town_only(double lon, double lat) const {
+Assignment GridIndex::Impl::town_only(double lon, double lat, std::uint32_t town_hint) const {
+    if (town_hint != 0) return {AssignMethod::none, std::nullopt, town_hint - 1u, 0};
     const Geos& geos = thread_geos();
     const XY m = thread_to_metric().forward({lon, lat});
     auto pm = geos.point(m);
@@ -826,16 +832,17 @@ void GridIndex::Impl::build_directory(const Impl* base) {
         for (const auto& m : marks(pi))
             if (auto c = cell_index(m)) dir.parts[(m.flags & k_near) ? next_near[*c]++ : next_far[*c]++] = static_cast<std::uint32_t>(pi);
 
-    // Cells no grid reaches: their nearest town, when one town is nearest all over,
-    // decided for blocks of cells at once where it can be. A rebuild keeps the base's
-    // answers when the cells and the outlines are the same.
+    // Cells no grid comes within the tolerance of (past the grids' outer edges): their
+    // nearest town, when one town is nearest all over, decided for blocks of cells at once
+    // where it can be. A rebuild keeps the base's answers when the cells and the outlines
+    // are the same.
     dir.town.assign(n_cells, 0);
     bool same_outlines = base && base->dir.same_cells(dir) && base->outlines.size() == outlines.size();
     for (std::size_t t = 0; same_outlines && t < outlines.size(); ++t) same_outlines = base->outlines[t] == outlines[t];
     std::vector<std::uint8_t> todo(n_cells, 0);
     for (std::size_t c = 0; c < n_cells; ++c) {
-        if (!dir.empty(c)) continue;
-        if (same_outlines && base->dir.empty(c)) dir.town[c] = base->dir.town[c];
+        if (!dir.none_near(c)) continue;
+        if (same_outlines && base->dir.none_near(c)) dir.town[c] = base->dir.town[c];
         else todo[c] = 1;
     }
     // todo_sum: 2-D prefix sums, for "any cell of this block to decide?".
@@ -859,8 +866,8 @@ void GridIndex::Impl::build_directory(const Impl* base) {
             if (!any_todo(x, y, x + size, y + size)) return;
             const std::size_t x1 = std::min<std::size_t>(x + size, dir.nx), y1 = std::min<std::size_t>(y + size, dir.ny);
             const Box b{dir.x0 + double(x) * cell, dir.y0 + double(y) * cell, dir.x0 + double(x1) * cell, dir.y0 + double(y1) * cell};
-            // Valid for the block's empty cells whatever else is in it: their points have
-            // no grid within the radius, so the town loop decides them.
+            // Valid for any point of the block that has no grid within the radius (the
+            // town loop decides those), whatever else is in the block.
             if (auto t = nearest_town_of_box(geos, to_metric, b)) {
                 for (std::size_t yy = y; yy < y1; ++yy)
                     for (std::size_t xx = x; xx < x1; ++xx)
@@ -1042,10 +1049,8 @@ Assignment GridIndex::assign(double lon, double lat) const {
     const auto c = im.dir.cell_of(lon, lat);
     if (!c) return im.town_only(lon, lat);
     const std::uint32_t begin = im.dir.begin(*c), near_end = im.dir.near_end(*c), end = im.dir.end(*c);
-    if (begin == end) {
-        if (im.dir.town[*c] != 0) return {AssignMethod::none, std::nullopt, im.dir.town[*c] - 1u, 0};
-        return im.town_only(lon, lat);
-    }
+    const std::uint32_t town_hint = im.dir.town[*c];
+    if (begin == end) return im.town_only(lon, lat, town_hint);
     // The grids within the tolerance, by the towns' leaves; the cell's other towns have
     // none within it.
     thread_local std::vector<std::uint32_t> near, reach;
@@ -1076,13 +1081,13 @@ Assignment GridIndex::assign(double lon, double lat) const {
         if (auto a = im.decide(lon, lat, near, false, false)) return *a;
     // Outside every grid. Is any within the radius?
     for (std::uint32_t k = near_end; k < end && !clear; ++k) clear = im.views[im.dir.parts[k]].lookup(lon, lat) != k_far;
-    if (leaves == 0 && !clear) return im.town_only(lon, lat);
+    if (leaves == 0 && !clear) return im.town_only(lon, lat, town_hint);
     reach.clear();
     for (std::uint32_t k = begin; k < end; ++k) {
         const TreeView& tree = im.views[im.dir.parts[k]];
         for (std::uint32_t j = 0; j < tree.n_grids; ++j) reach.push_back(tree.first_grid + j);
     }
-    return *im.decide(lon, lat, reach, true, false);
+    return *im.decide(lon, lat, reach, true, false, town_hint);
 }
 
 Assignment GridIndex::assign_exact(double lon, double lat) const {
