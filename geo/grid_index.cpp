@@ -70,6 +70,8 @@ constexpr double k_bound_slack_m = 1.0;
 // Finest quadtree cell. Memory grows as 1/size (cells along the grids' edges), and
 // points in the finest cells along edges pay one or two GEOS tests.
 constexpr double k_leaf_m = 30;
+// Clear leaves are no smaller than this many finest cells a side (~0.25 km).
+constexpr std::uint32_t k_clear_cells = 8;
 
 // Degree stand-ins for the metre rules, never smaller than what they stand for. They are
 // part of the exact path's definition (candidate filters), so every index of one
@@ -374,7 +376,9 @@ private:
         for (auto g : parent.crossing)
             if (!std::binary_search(s.crossing.begin(), s.crossing.end(), g) && contains_point(g, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2))
                 s.inside.push_back(g);
-        if (s.inside.empty() && s.crossing.empty()) {
+        // A clear node is split down to k_clear_cells cells so that far parts become
+        // far leaves: there a point outside every grid needs no exact test at all.
+        if (s.inside.empty() && s.crossing.empty() && size <= k_clear_cells) {
             m_t.nodes[slot] = k_clear;
             return;
         }
@@ -547,6 +551,8 @@ struct Directory {
     // Per cell without near towns: 1 + the nearest town of all its points, or 0 (not known,
     // or a cell with near towns): the town loop's answer wherever no grid is within the radius.
     std::vector<std::uint32_t> town;
+    // The same for the other cells, filled in on first use (0: not yet).
+    std::unique_ptr<std::atomic<std::uint32_t>[]> lazy_town;
 
     std::optional<std::size_t> cell_of(double x, double y) const {
         const double fx = (x - x0) * inv_cell, fy = (y - y0) * inv_cell;
@@ -564,7 +570,7 @@ struct Directory {
     bool empty(std::size_t c) const { return begin(c) == end(c); }
     bool none_near(std::size_t c) const { return begin(c) == near_end(c); }
     std::size_t bytes() const {
-        return span.capacity() * sizeof(span[0]) + (parts.capacity() + town.capacity()) * sizeof(std::uint32_t);
+        return span.capacity() * sizeof(span[0]) + (parts.capacity() + 2 * town.capacity()) * sizeof(std::uint32_t);
     }
 };
 
@@ -595,7 +601,6 @@ struct GridIndex::Impl {
     std::vector<std::shared_ptr<const Part>> parts;
     std::vector<TreeView> views;            // per part
     std::vector<std::uint32_t> part_first;  // global index of each part's first grid
-    std::vector<std::uint32_t> part_town;
     std::vector<const GridGeom*> geom;      // per global grid
     std::vector<std::uint32_t> grid_town;   // per global grid
     std::vector<std::shared_ptr<const Outline>> outlines;  // per town, as towns()
@@ -610,14 +615,17 @@ struct GridIndex::Impl {
     std::size_t nearest_town_linear(const Geos& geos, const GEOSGeometry* pm) const;
     std::size_t nearest_town_bounded(const Geos& geos, XY m, const GEOSGeometry* pm) const;
     std::optional<std::size_t> nearest_town_of_box(const Geos& geos, const Transformer& to_metric, const Box& b) const;
-    // town_hint: 1 + the nearest town of the point's directory cell, or 0.
+    // 1 + the nearest town of every point of directory cell c with no grid within the
+    // radius, or 0 when no one town is.
+    std::uint32_t cell_town(std::size_t c) const;
+    // cell: the point's directory cell, for its nearest town.
     std::optional<Assignment> decide(double lon, double lat, const std::vector<std::uint32_t>& cands, bool complete,
-                                     bool linear_towns, std::uint32_t town_hint = 0) const;
-    Assignment town_only(double lon, double lat, std::uint32_t town_hint = 0) const;
+                                     bool linear_towns, std::optional<std::size_t> cell = std::nullopt) const;
+    Assignment town_only(double lon, double lat, std::optional<std::size_t> cell) const;
     void build_directory(const Impl* base);
 };
 
-// Today's rule of the town loop: the smallest distance to an outline, the first town on a tie.
+// The town loop of the rules: the smallest distance to an outline, the first town on a tie.
 std::size_t GridIndex::Impl::nearest_town_linear(const Geos& geos, const GEOSGeometry* pm) const {
     std::size_t town = 0;
     double town_d = std::numeric_limits<double>::max();
@@ -628,7 +636,7 @@ std::size_t GridIndex::Impl::nearest_town_linear(const Geos& geos, const GEOSGeo
     return town;
 }
 
-double squared_gap(const Box& a, const Box& b) {
+static double squared_gap(const Box& a, const Box& b) {
     const double dx = std::max({0.0, a[0] - b[2], b[0] - a[2]});
     const double dy = std::max({0.0, a[1] - b[3], b[1] - a[3]});
     return dx * dx + dy * dy;
@@ -704,7 +712,7 @@ std::optional<std::size_t> GridIndex::Impl::nearest_town_of_box(const Geos& geos
 // it, cands hold at least every grid within the tolerance, and a point outside every grid
 // has no answer here (nullopt).
 std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const std::vector<std::uint32_t>& cands,
-                                                  bool complete, bool linear_towns, std::uint32_t town_hint) const {
+                                                  bool complete, bool linear_towns, std::optional<std::size_t> cell) const {
     const Geos& geos = thread_geos();
     thread_local std::vector<std::uint32_t> candidates, covering, close, on_edge;
     candidates.clear(), covering.clear(), close.clear(), on_edge.clear();
@@ -733,15 +741,20 @@ std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const 
     if (covering.size() == 1 && close.empty()) return Assignment{AssignMethod::contains, covering[0], grid_town[covering[0]], 0};
     if (covering.empty() && !complete) return std::nullopt;
 
-    const XY m = thread_to_metric().forward({lon, lat});
-    auto pm = geos.point(m);
+    // The point in metres, once something needs it (a point far from every grid may not).
+    XY m{};
+    GeomPtr pm_owned;
+    auto pm = [&]() -> const GEOSGeometry* {
+        if (!pm_owned) m = thread_to_metric().forward({lon, lat}), pm_owned = geos.point(m);
+        return pm_owned.get();
+    };
     if (covering.size() == 1) {
         on_edge = covering;
         for (auto g : close)
-            if (metric_distance(g, pm.get()) <= rules.boundary_m) on_edge.push_back(g);
+            if (metric_distance(g, pm()) <= rules.boundary_m) on_edge.push_back(g);
         const auto g = smallest_id(on_edge);
         if (on_edge.size() == 1) return Assignment{AssignMethod::contains, g, grid_town[g], 0};
-        return Assignment{AssignMethod::boundary, g, grid_town[g], metric_distance(g, pm.get())};
+        return Assignment{AssignMethod::boundary, g, grid_town[g], metric_distance(g, pm())};
     }
 
     // Outside every grid.
@@ -750,7 +763,7 @@ std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const 
     for (auto g : candidates) {
         // Farther than the nearest radius even in (conservatively wide) degrees: skip the metric work.
         if (!geos.prepared_distance_within(geom[g]->prepared.get(), pt.get(), mg.far_deg)) continue;
-        const double d = metric_distance(g, pm.get());
+        const double d = metric_distance(g, pm());
         if (d <= rules.boundary_m) on_edge.push_back(g);
         if (d < nearest_d || (d == nearest_d && nearest && id_less(g, *nearest))) {
             nearest_d = d;
@@ -759,21 +772,38 @@ std::optional<Assignment> GridIndex::Impl::decide(double lon, double lat, const 
     }
     if (on_edge.size() >= 2) {
         const auto g = smallest_id(on_edge);
-        return Assignment{AssignMethod::boundary, g, grid_town[g], metric_distance(g, pm.get())};
+        return Assignment{AssignMethod::boundary, g, grid_town[g], metric_distance(g, pm())};
     }
     if (nearest && nearest_d <= rules.nearest_m) return Assignment{AssignMethod::nearest, *nearest, grid_town[*nearest], nearest_d};
 
     // 属地兜底: the command room of the nearest town takes it. A town is the union of
     // its grids, so the nearest grid's town is the nearest town when one is in reach.
     if (nearest) return Assignment{AssignMethod::none, std::nullopt, grid_town[*nearest], 0};
-    if (town_hint != 0 && !linear_towns) return Assignment{AssignMethod::none, std::nullopt, town_hint - 1u, 0};
-    const std::size_t town = linear_towns ? nearest_town_linear(geos, pm.get()) : nearest_town_bounded(geos, m, pm.get());
+    if (!linear_towns && cell)
+        if (const auto t = cell_town(*cell)) return Assignment{AssignMethod::none, std::nullopt, t - 1u, 0};
+    const GEOSGeometry* p_m = pm();
+    const std::size_t town = linear_towns ? nearest_town_linear(geos, p_m) : nearest_town_bounded(geos, m, p_m);
     return Assignment{AssignMethod::none, std::nullopt, town, 0};
 }
 
+std::uint32_t GridIndex::Impl::cell_town(std::size_t c) const {
+    if (dir.town[c] != 0) return dir.town[c];
+    // Cells with grids near some of their points are decided on first use, by whichever
+    // thread gets there: the answer is the same for all.
+    constexpr std::uint32_t undecided = std::numeric_limits<std::uint32_t>::max();
+    std::uint32_t t = dir.lazy_town[c].load(std::memory_order_relaxed);
+    if (t == 0) {
+        const auto town = nearest_town_of_box(thread_geos(), thread_to_metric(), dir.box(c));
+        t = town ? static_cast<std::uint32_t>(*town + 1) : undecided;
+        dir.lazy_town[c].store(t, std::memory_order_relaxed);
+    }
+    return t == undecided ? 0 : t;
+}
+
 // A point with no grid within the radius.
-Assignment GridIndex::Impl::town_only(double lon, double lat, std::uint32_t town_hint) const {
-    if (town_hint != 0) return {AssignMethod::none, std::nullopt, town_hint - 1u, 0};
+Assignment GridIndex::Impl::town_only(double lon, double lat, std::optional<std::size_t> cell) const {
+    if (cell)
+        if (const auto t = cell_town(*cell)) return {AssignMethod::none, std::nullopt, t - 1u, 0};
     const Geos& geos = thread_geos();
     const XY m = thread_to_metric().forward({lon, lat});
     auto pm = geos.point(m);
@@ -837,6 +867,7 @@ void GridIndex::Impl::build_directory(const Impl* base) {
     // where it can be. A rebuild keeps the base's answers when the cells and the outlines
     // are the same.
     dir.town.assign(n_cells, 0);
+    dir.lazy_town = std::make_unique<std::atomic<std::uint32_t>[]>(n_cells);  // value-initialized: 0
     bool same_outlines = base && base->dir.same_cells(dir) && base->outlines.size() == outlines.size();
     for (std::size_t t = 0; same_outlines && t < outlines.size(); ++t) same_outlines = base->outlines[t] == outlines[t];
     std::vector<std::uint8_t> todo(n_cells, 0);
@@ -969,7 +1000,6 @@ struct GridIndex::Assembler {
             }
             const std::uint32_t town = it->second;
             im.part_first.push_back(static_cast<std::uint32_t>(out.size()));
-            im.part_town.push_back(town);
             for (std::size_t j = 0; j < in.shapes.size(); ++j) {
                 out.push_back(std::move(in.shapes[j]));
                 std::string().swap(out.back().wkb_hex);  // parsed; nothing reads it from the index
@@ -1047,10 +1077,9 @@ std::shared_ptr<const GridIndex> GridIndex::rebuild(const GridIndex& base, std::
 Assignment GridIndex::assign(double lon, double lat) const {
     const auto& im = *m_impl;
     const auto c = im.dir.cell_of(lon, lat);
-    if (!c) return im.town_only(lon, lat);
+    if (!c) return im.town_only(lon, lat, std::nullopt);
     const std::uint32_t begin = im.dir.begin(*c), near_end = im.dir.near_end(*c), end = im.dir.end(*c);
-    const std::uint32_t town_hint = im.dir.town[*c];
-    if (begin == end) return im.town_only(lon, lat, town_hint);
+    if (begin == end) return im.town_only(lon, lat, c);
     // The grids within the tolerance, by the towns' leaves; the cell's other towns have
     // none within it.
     thread_local std::vector<std::uint32_t> near, reach;
@@ -1081,26 +1110,26 @@ Assignment GridIndex::assign(double lon, double lat) const {
         if (auto a = im.decide(lon, lat, near, false, false)) return *a;
     // Outside every grid. Is any within the radius?
     for (std::uint32_t k = near_end; k < end && !clear; ++k) clear = im.views[im.dir.parts[k]].lookup(lon, lat) != k_far;
-    if (leaves == 0 && !clear) return im.town_only(lon, lat, town_hint);
+    if (leaves == 0 && !clear) return im.town_only(lon, lat, c);
     reach.clear();
     for (std::uint32_t k = begin; k < end; ++k) {
         const TreeView& tree = im.views[im.dir.parts[k]];
         for (std::uint32_t j = 0; j < tree.n_grids; ++j) reach.push_back(tree.first_grid + j);
     }
-    return *im.decide(lon, lat, reach, true, false, town_hint);
+    return *im.decide(lon, lat, reach, true, false, c);
 }
 
 Assignment GridIndex::assign_exact(double lon, double lat) const {
     const auto& im = *m_impl;
     const auto c = im.dir.cell_of(lon, lat);
-    if (!c) return im.town_only(lon, lat);
+    if (!c) return im.town_only(lon, lat, std::nullopt);
     thread_local std::vector<std::uint32_t> reach;
     reach.clear();
     for (std::uint32_t k = im.dir.begin(*c); k < im.dir.end(*c); ++k) {
         const TreeView& tree = im.views[im.dir.parts[k]];
         for (std::uint32_t j = 0; j < tree.n_grids; ++j) reach.push_back(tree.first_grid + j);
     }
-    if (reach.empty()) return im.town_only(lon, lat);
+    if (reach.empty()) return im.town_only(lon, lat, std::nullopt);
     return *im.decide(lon, lat, reach, true, false);
 }
 

@@ -1,7 +1,7 @@
 // Assignment throughput: the in-process grid index against PostGIS doing the same work
 // on the same 1,000,000 points, in one run, and the index at province scale (issue 14) on
 // a synthetic province of 1,300 towns × 48 grids over 118–123°E, 27–31.2°N.
-//   build/tests/bench/bench_assign [points] [--province-only]   (the demo part uses WANGGE_DB or var/wangge.env)
+//   build/tests/bench/bench_assign [points] [--province-only|--demo-only]   (the demo part uses WANGGE_DB or var/wangge.env)
 // Prints points/s, build and rebuild times and memory. Not a test: it asserts nothing
 // (but says how many sampled points disagree with the reference).
 
@@ -167,8 +167,9 @@ void province(std::size_t n) {
 
 int main(int argc, char** argv) {
     const bool province_only = argc > 2 && std::strcmp(argv[2], "--province-only") == 0;
+    const bool demo_only = argc > 2 && std::strcmp(argv[2], "--demo-only") == 0;
     const std::size_t n = argc > 1 ? std::stoul(argv[1]) : 1'000'000;
-    province(n);
+    if (!demo_only) province(n);
     if (province_only) return 0;
 
     data::Database db(data::resolve_conninfo(argv[0]), 2);
