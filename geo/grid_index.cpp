@@ -131,11 +131,28 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
     if (error) std::rethrow_exception(error);
 }
 
-// Prepared geometries build their indexes lazily, on the first query that gets past the
-// envelope test: warm every predicate up with a point inside the envelope before threads
-// share them (a point outside it, as before issue 14, builds nothing).
-GeomPtr warm_point(const Geos& geos, const Box& b) {
-    return geos.point(b == k_no_box ? XY{0, 0} : XY{(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
+// Prepared geometries build their indexes lazily, each on the first query that needs it,
+// and unguarded: every one the queries use must be built before threads share them. The
+// point-in-area index is built only by a point inside the envelope (a point outside it
+// stops at the envelope test: the warm-up at 0,0 before issue 14 built none), the facet
+// distance index only by a geometry that does not intersect (distance() answers 0 for one
+// that does), the segment intersection index only by a non-point geometry.
+void warm_up(const Geos& geos, const GEOSPreparedGeometry* p, const Box& b, bool polygons) {
+    if (b == k_no_box) return;
+    const double w = b[2] - b[0] + 1, h = b[3] - b[1] + 1;
+    const auto inside = geos.point({(b[0] + b[2]) / 2, (b[1] + b[3]) / 2});
+    const auto outside = geos.point({b[2] + w, b[3] + h});
+    for (const auto* q : {inside.get(), outside.get()}) {
+        geos.prepared_covers(p, q);
+        geos.prepared_intersects(p, q);
+        geos.prepared_distance(p, q);
+        geos.prepared_distance_within(p, q, 1.0);
+    }
+    if (polygons) {
+        const auto box = geos.box(b[2] + w, b[3] + h, b[2] + 2 * w, b[3] + 2 * h);
+        geos.prepared_intersects(p, box.get());
+        geos.prepared_distance(p, box.get());
+    }
 }
 
 struct GridGeom {
@@ -167,14 +184,9 @@ std::shared_ptr<const TownGrids> parse_town(const std::vector<GridShape>& shapes
         tg->area_deg2 += geos.area(gg.lonlat.get());
         gg.metric = to_metric.forward(geos, gg.lonlat.get());
         gg.prepared = geos.prepare(gg.lonlat.get());
-        const auto inside = warm_point(geos, gg.bbox);
-        geos.prepared_covers(gg.prepared.get(), inside.get());
-        geos.prepared_intersects(gg.prepared.get(), inside.get());
-        geos.prepared_distance_within(gg.prepared.get(), inside.get(), 1.0);
+        warm_up(geos, gg.prepared.get(), gg.bbox, false);
         gg.metric_prepared = geos.prepare(gg.metric.get());
-        const auto inside_m = warm_point(geos, bounds_of(geos, gg.metric.get()));
-        geos.prepared_distance(gg.metric_prepared.get(), inside_m.get());
-        geos.prepared_distance_within(gg.metric_prepared.get(), inside_m.get(), 1.0);
+        warm_up(geos, gg.metric_prepared.get(), bounds_of(geos, gg.metric.get()), false);
         tg->grids.push_back(std::move(gg));
     }
     return tg;
@@ -534,7 +546,7 @@ std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, Wk
     o->metric = std::move(metric);
     o->prepared = geos.prepare(o->metric.get());
     o->box_m = bounds_of(geos, o->metric.get());
-    geos.prepared_distance(o->prepared.get(), warm_point(geos, o->box_m).get());
+    warm_up(geos, o->prepared.get(), o->box_m, true);  // the directory measures boxes to it
     return o;
 }
 

@@ -369,13 +369,17 @@ TEST(GridIndexProvince, EdgesJustOutsideACellStillCount) {
 }
 
 TEST(GridIndexProvince, ThreadsShareAFreshIndex) {
-    // Every grid's first GEOS test from several threads at once: the prepared geometries'
-    // lazy indexes must all have been built by the build.
+    // Every grid's and town's first GEOS tests from several threads at once: the prepared
+    // geometries' lazy indexes must all have been built by the build (a race there crashes
+    // now and then, so this test fails only sometimes when they are not).
     const auto index = GridIndex::build(province().grids, province().towns);
     Points pts = edge_points(province().grids);
     std::mt19937_64 rng(15);
     std::shuffle(pts.begin(), pts.end(), rng);
     pts.resize(std::min<std::size_t>(pts.size(), 40000));
+    // And the towns' outlines: points with no grid within the radius.
+    for (const auto& p : outside_points(4000, 16)) pts.push_back(p);
+    std::shuffle(pts.begin(), pts.end(), rng);
     std::vector<Assignment> got(pts.size());
     std::vector<std::thread> pool;
     for (unsigned k = 0; k < 4; ++k)
