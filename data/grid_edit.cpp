@@ -150,8 +150,9 @@ EditOutcome edit_grids(Database& db, ReportDesk& desk, const std::string& town, 
         if (!current.contains(e.id))
             shapes.push_back({town, e.id, 1, e.code.value_or(e.id), e.name.value_or(e.id), new_geometry.at(e.id)});
     const auto index = geo::GridIndex::build(shapes, towns);
+    // From `shapes`: the index keeps no WKB.
     std::map<std::string, const geo::GridShape*> shape_of;
-    for (const auto& s : index->grids()) shape_of[s.id] = &s;
+    for (const auto& s : shapes) shape_of[s.id] = &s;
 
     // Write: under the intake lock, so no report is assigned between the re-assignment
     // below and the switch of the index after the commit.

@@ -189,14 +189,12 @@ std::vector<std::string> ReportDesk::refresh_grids() {
     });
     if (changed.empty()) return {};
     const std::set<std::string> replaced(changed.begin(), changed.end());
-    std::vector<geo::GridShape> grids;
-    grids.reserve(current->index->grids().size() + changed_grids.size());
-    for (const auto& g : current->index->grids())
-        if (!replaced.contains(g.town)) grids.push_back(g);
-    for (auto& g : changed_grids) grids.push_back(std::move(g));
-    if (grids.empty()) throw Error(ErrorCode::database_unavailable, "no grids in the database any more");
+    const bool none_left = changed_grids.empty() && std::all_of(current->index->grids().begin(), current->index->grids().end(),
+                                                                [&](const auto& g) { return replaced.contains(g.town); });
+    if (none_left) throw Error(ErrorCode::database_unavailable, "no grids in the database any more");
     auto next = std::make_shared<State>(*current);
-    next->index = geo::GridIndex::build(std::move(grids), towns);
+    // Only the changed towns' sub-indices are built; the others are shared with the current index.
+    next->index = geo::GridIndex::rebuild(*current->index, std::move(changed_grids), changed, towns);
     next->towns = std::move(towns);
     next->generation = std::move(generation);
     {

@@ -1,13 +1,22 @@
 #pragma once
 // Point-in-polygon assignment of reports to grids (API.md: Reports, `method`), in
 // process. PostGIS stays the source of truth: an index is built from its current grids
-// and replaced whole when they change.
+// and, when some towns' grids change, rebuilt for those towns only.
 //
-// Most points are settled by a lookup raster: a cell that lies inside one grid with a
-// margin wider than the boundary tolerance holds that grid; a cell farther than the
-// nearest-grid radius from every grid holds its nearest town. Only points in the other
-// cells (near edges) are tested exactly, with GEOS prepared geometries in lon/lat, the
-// same predicate PostGIS's ST_Covers answers, and distances in EPSG:4549 metres.
+// The answer is always the one assign_reference() gives: GEOS prepared `covers` in
+// lon/lat (the predicate PostGIS's ST_Covers answers) over every grid, distances in
+// EPSG:4549 metres. The fast path only skips work that cannot change it:
+// - each town has its own quadtree over its grids' extent (cells of ~25 m), whose leaves
+//   say "inside this grid with a margin wider than the boundary tolerance", "these few
+//   grids are within the tolerance", "no grid within the tolerance" or "no grid within
+//   the nearest-grid radius";
+// - a coarse directory over the province sends a point to the towns whose grids can be
+//   within the nearest-grid radius; a point is settled by one town's leaf only when
+//   every other such town's leaf says none of its grids is near, and otherwise tested
+//   exactly against the grids the leaves name (or, outside every grid, the directory's
+//   candidates);
+// - the nearest town is searched with bounding-box bounds before exact distances.
+// Town sub-indices are immutable and shared between an index and its rebuilds.
 
 #include "geo/geos.hpp"
 
@@ -25,7 +34,7 @@ struct GridShape {
     int version = 0;
     std::string code;
     std::string name;
-    std::string wkb_hex;  // Polygon, EPSG:4490 lon/lat
+    std::string wkb_hex;  // Polygon, EPSG:4490 lon/lat; empty in GridIndex::grids() (the index keeps geometries only)
 };
 
 struct TownShape {
@@ -41,6 +50,7 @@ struct Assignment {
     std::optional<std::size_t> grid;  // index into GridIndex::grids(); empty for none
     std::size_t town = 0;             // index into GridIndex::towns(): the grid's, or the nearest town's
     double distance_m = 0;            // to the chosen grid (0 inside it)
+    bool operator==(const Assignment&) const = default;
 };
 
 struct AssignRules {
@@ -50,9 +60,21 @@ struct AssignRules {
 
 class GridIndex {
 public:
+    /// Town sub-indices are built in parallel (one thread per core).
     /// @throws Error(internal) on an unreadable geometry; Error(unprocessable) with no grids
     static std::shared_ptr<const GridIndex> build(std::vector<GridShape> grids, std::vector<TownShape> towns,
                                                   AssignRules rules = {});
+
+    /// The index build() would make from base's grids of the towns not in changed_towns,
+    /// plus changed_grids, with `towns` as the outlines and base's rules: every point gets
+    /// the same grid, town and method. Only the changed towns' sub-indices (and the
+    /// directory) are built; the others are shared with base. A town in changed_towns
+    /// with no grid in changed_grids has no grids any more; a town of changed_grids
+    /// counts as changed. Grid and town indices may differ from base's.
+    /// @throws like build()
+    static std::shared_ptr<const GridIndex> rebuild(const GridIndex& base, std::vector<GridShape> changed_grids,
+                                                    const std::vector<std::string>& changed_towns,
+                                                    std::vector<TownShape> towns);
     ~GridIndex();
     GridIndex(const GridIndex&) = delete;
     GridIndex& operator=(const GridIndex&) = delete;
@@ -60,16 +82,24 @@ public:
     /// Thread-safe. Lon/lat in EPSG:4490.
     Assignment assign(double lon, double lat) const;
 
-    /// The exact path only (no raster): for tests and the benchmark's comparison.
+    /// Without the quadtrees: the exact tests on every grid the directory names. For tests
+    /// and the benchmark's comparison.
     Assignment assign_exact(double lon, double lat) const;
+
+    /// The definition: every grid and every town, no index at all (slow: for tests).
+    Assignment assign_reference(double lon, double lat) const;
 
     const std::vector<GridShape>& grids() const noexcept { return m_grids; }
     const std::vector<std::string>& towns() const noexcept { return m_town_codes; }
 
     struct Stats {
-        std::size_t raster_cells = 0;
-        std::size_t exact_cells = 0;   // cells that send points to the exact path
-        double cell_deg = 0;
+        std::size_t towns = 0;          // sub-indices (towns with grids)
+        std::size_t rebuilt_towns = 0;  // of which built by this build; the others are shared with the base
+        std::size_t quadtree_nodes = 0;
+        std::size_t index_bytes = 0;    // quadtrees, their leaf sets and the directory; not GEOS's geometries
+        double leaf_m = 0;              // finest quadtree cell, metres east-west (largest over towns)
+        double exact_share = 0;         // share of the grids' area whose points need a GEOS test
+        std::size_t directory_cells = 0;
         double build_seconds = 0;
     };
     const Stats& stats() const noexcept { return m_stats; }
@@ -77,6 +107,7 @@ public:
 private:
     GridIndex() = default;
     struct Impl;
+    struct Assembler;
     std::unique_ptr<Impl> m_impl;
     std::vector<GridShape> m_grids;
     std::vector<std::string> m_town_codes;

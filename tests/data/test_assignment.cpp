@@ -160,8 +160,11 @@ SELECT ST_X(ST_StartPoint(s)), ST_Y(ST_StartPoint(s)), ST_X(ST_EndPoint(s)), ST_
     expect_agreement(*index, pts, expected, "edge");
 }
 
-TEST(Assignment, MostPointsAreSettledByTheRaster) {
+TEST(Assignment, MostPointsAreSettledByTheQuadtrees) {
     const auto index = demo_index();
     const auto& st = index->stats();
-    EXPECT_LT(static_cast<double>(st.exact_cells) / static_cast<double>(st.raster_cells), 0.05);
+    // Of the grids' area (not of a raster over the whole extent, as before issue 14): the
+    // demo grids are small, so their edges are dense. Such points pay one or two GEOS tests.
+    EXPECT_LT(st.exact_share, 0.08);
+    EXPECT_LE(st.leaf_m, 30.0);
 }
