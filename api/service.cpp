@@ -131,7 +131,7 @@ WorkClass Service::work_class(const std::string& method, const std::string& path
 }
 
 void Service::start_warm_up() {
-    if (m_warm_up.joinable()) return;
+    if (!m_warm_up.empty()) return;
     struct Piece {
         std::string name;
         std::function<void()> load;
@@ -143,9 +143,12 @@ void Service::start_warm_up() {
         std::lock_guard lock(m_warm_mutex);
         for (const auto& p : pieces) m_warming.push_back(p.name);
     }
-    m_warm_up = std::jthread([this, pieces = std::move(pieces)](std::stop_token stop) {
-        const auto started = std::chrono::steady_clock::now();
-        for (const auto& piece : pieces) {
+    // Each piece on a thread of its own: they read different tables and are bound by the
+    // database and by decoding rows, so together they take about as long as the slowest
+    // (at 1M reports the analytics copy) rather than the sum.
+    const auto started = std::chrono::steady_clock::now();
+    for (auto& piece : pieces)
+        m_warm_up.emplace_back([this, piece = std::move(piece), started](std::stop_token stop) {
             for (bool logged = false; !stop.stop_requested();) {
                 try {
                     piece.load();
@@ -158,13 +161,14 @@ void Service::start_warm_up() {
                 for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
             if (stop.stop_requested()) return;
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             std::lock_guard lock(m_warm_mutex);
             std::erase(m_warming, piece.name);
-        }
-        std::ostringstream line;
-        line << "warm-up: ready after " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s";
-        log_line(line.str());
-    });
+            std::ostringstream after;
+            after << seconds << " s";
+            log_line("warm-up: " + piece.name + " loaded after " + after.str());
+            if (m_warming.empty()) log_line("warm-up: ready after " + after.str());
+        });
 }
 
 std::string Service::warming() const {
@@ -245,10 +249,8 @@ Service::~Service() {
         m_grid_refresher.request_stop();
         m_grid_refresher.join();
     }
-    if (m_warm_up.joinable()) {
-        m_warm_up.request_stop();
-        m_warm_up.join();
-    }
+    for (auto& t : m_warm_up) t.request_stop();
+    m_warm_up.clear();  // joins
 }
 
 Principal Service::authenticate(const Request& request, const std::string& client) {

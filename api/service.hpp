@@ -103,7 +103,7 @@ private:
     ServiceOptions m_options;
     std::unique_ptr<data::ReportDesk> m_reports;
     std::unique_ptr<data::ReportCache> m_report_cache;  // null when options.analytics_cache is off
-    std::jthread m_warm_up;                             // declared after the cache: joined before it goes
+    std::vector<std::jthread> m_warm_up;                // declared after the cache: joined before it goes
     /// What start_warm_up has still to load, for /readyz (empty: everything is in).
     std::string warming() const;
     mutable std::mutex m_warm_mutex;

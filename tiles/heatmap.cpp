@@ -1,5 +1,6 @@
 #include "tiles/heatmap.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <unordered_map>
@@ -78,6 +79,49 @@ DensityGrid kernel_density(const Snapshot& snapshot, const CompiledFilter& filte
     return out;
 }
 
+namespace {
+
+std::uint64_t cell_key(const ReportPoint& p, double cell) {
+    const auto ix = static_cast<std::uint64_t>((p.x + k_half_world) / cell);
+    const auto iy = static_cast<std::uint64_t>((k_half_world - p.y) / cell);
+    return (ix << 32) | (iy & 0xffffffffu);
+}
+
+// Exact density at the centre of cell `key` from every filtered point within r; at least
+// one point's peak.
+double density_at_cell(const Snapshot& snapshot, const CompiledFilter& filter, std::uint64_t key, double cell,
+                       double radius_px) {
+    const double peak = 3.0 / (std::numbers::pi * radius_px * radius_px);
+    const double cx = (static_cast<double>(key >> 32) + 0.5) * cell - k_half_world;
+    const double cy = k_half_world - (static_cast<double>(key & 0xffffffffu) + 0.5) * cell;
+    const double r_m = cell;  // the cell is r × r
+    double density = 0;
+    snapshot.for_each_point(filter, Box{cx, cy, cx, cy}.expanded(r_m), [&](const ReportPoint& p) {
+        const double d2 = ((p.x - cx) * (p.x - cx) + (p.y - cy) * (p.y - cy)) / (r_m * r_m);
+        if (d2 < 1) density += peak * (1 - d2) * (1 - d2);
+    });
+    return std::max(density, peak);
+}
+
+using BucketMap = std::map<BucketKey, std::shared_ptr<const Bucket>>;
+
+// The ranges of `buckets` the filter can reach, in key order: with towns named, only
+// theirs (a province holds ~63,000 buckets).
+std::vector<std::pair<BucketMap::const_iterator, BucketMap::const_iterator>> reachable(const BucketMap& buckets,
+                                                                                        const std::vector<std::string>& towns) {
+    if (towns.empty()) return {{buckets.begin(), buckets.end()}};
+    std::vector<std::pair<BucketMap::const_iterator, BucketMap::const_iterator>> out;
+    for (const auto& town : towns) {
+        auto first = buckets.lower_bound({town, ""});
+        auto last = first;
+        while (last != buckets.end() && last->first.first == town) ++last;
+        out.emplace_back(first, last);
+    }
+    return out;
+}
+
+}  // namespace
+
 double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter, double metres_per_px,
                          double radius_px) {
     const double cell = radius_px * metres_per_px;
@@ -86,24 +130,87 @@ double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter,
     std::uint32_t best = 0;
     const Box world{-k_half_world, -k_half_world, k_half_world, k_half_world};
     snapshot.for_each_point(filter, world, [&](const ReportPoint& p) {
-        const auto ix = static_cast<std::uint64_t>((p.x + k_half_world) / cell);
-        const auto iy = static_cast<std::uint64_t>((k_half_world - p.y) / cell);
-        const std::uint64_t key = (ix << 32) | (iy & 0xffffffffu);
+        const std::uint64_t key = cell_key(p, cell);
         const auto n = ++cells[key];
         if (n > best || (n == best && key < best_key)) best = n, best_key = key;
     });
-    const double peak = 3.0 / (std::numbers::pi * radius_px * radius_px);
-    if (best == 0) return peak;
-    // Exact density at the cell centre from every filtered point within r.
-    const double cx = (static_cast<double>(best_key >> 32) + 0.5) * cell - k_half_world;
-    const double cy = k_half_world - (static_cast<double>(best_key & 0xffffffffu) + 0.5) * cell;
-    const double r_m = radius_px * metres_per_px;
-    double density = 0;
-    snapshot.for_each_point(filter, Box{cx, cy, cx, cy}.expanded(r_m), [&](const ReportPoint& p) {
-        const double d2 = ((p.x - cx) * (p.x - cx) + (p.y - cy) * (p.y - cy)) / (r_m * r_m);
-        if (d2 < 1) density += peak * (1 - d2) * (1 - d2);
-    });
-    return std::max(density, peak);
+    if (best == 0) return 3.0 / (std::numbers::pi * radius_px * radius_px);
+    return density_at_cell(snapshot, filter, best_key, cell, radius_px);
+}
+
+DensityPeak::DensityPeak(CompiledFilter filter, double metres_per_px, double radius_px)
+    : m_filter(std::move(filter)), m_metres_per_px(metres_per_px), m_radius_px(radius_px),
+      m_cell(radius_px * metres_per_px), m_towns(m_filter.towns) {
+    std::sort(m_towns.begin(), m_towns.end());
+    m_towns.erase(std::unique(m_towns.begin(), m_towns.end()), m_towns.end());
+}
+
+std::size_t DensityPeak::cells() const {
+    std::lock_guard lock(m_mutex);
+    return m_cells.size();
+}
+
+void DensityPeak::count(const Bucket& bucket, int sign) {
+    if (!m_filter.covers_town(bucket.key.first)) return;
+    for (const auto& p : bucket.points) {
+        if (!m_filter.matches(p)) continue;
+        const auto key = cell_key(p, m_cell);
+        auto& n = m_cells[key];
+        if (n > 0) m_ranked.erase({n, key});
+        n = static_cast<std::uint32_t>(static_cast<int>(n) + sign);
+        if (n > 0) {
+            m_ranked.insert({n, key});
+        } else {
+            m_cells.erase(key);
+        }
+    }
+}
+
+double DensityPeak::at(const Snapshot& snapshot) {
+    std::uint64_t best_key = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        // The same version is the same data (as the tile service's other memos assume).
+        if (m_version == snapshot.version && m_value) return *m_value;
+        // Walk what was counted and what the snapshot holds side by side (both in key
+        // order), mending m_counted in place; a bucket that is the same object is passed
+        // over without looking inside.
+        auto a = m_counted.begin();
+        for (auto [b, end] : reachable(snapshot.buckets, m_towns)) {
+            for (; b != end; ++b) {
+                while (a != m_counted.end() && a->first < b->first) {
+                    count(*a->second, -1);
+                    a = m_counted.erase(a);
+                }
+                if (a != m_counted.end() && a->first == b->first) {
+                    if (a->second != b->second) {
+                        count(*a->second, -1);
+                        count(*b->second, +1);
+                        a->second = b->second;
+                    }
+                    ++a;
+                } else {
+                    count(*b->second, +1);
+                    m_counted.emplace_hint(a, b->first, b->second);
+                }
+            }
+        }
+        while (a != m_counted.end()) {
+            count(*a->second, -1);
+            a = m_counted.erase(a);
+        }
+        m_version = snapshot.version;
+        m_value.reset();
+        if (m_ranked.empty()) {
+            m_value = 3.0 / (std::numbers::pi * m_radius_px * m_radius_px);
+            return *m_value;
+        }
+        best_key = m_ranked.begin()->second;
+    }
+    const double value = density_at_cell(snapshot, m_filter, best_key, m_cell, m_radius_px);
+    std::lock_guard lock(m_mutex);
+    if (m_version == snapshot.version) m_value = value;
+    return value;
 }
 
 }  // namespace wangge::tiles

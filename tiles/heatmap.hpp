@@ -8,6 +8,15 @@
 
 #include "tiles/snapshot.hpp"
 
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace wangge::tiles {
@@ -30,5 +39,42 @@ DensityGrid kernel_density(const Snapshot& snapshot, const CompiledFilter& filte
 /// least one point's peak K(0), so an empty layer still has a scale.
 double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter, double metres_per_px,
                          double radius_px);
+
+/// derived_scale_max for one filter and zoom, followed from snapshot to snapshot: the
+/// per-cell counts are kept, and a new snapshot recounts only the buckets that are not
+/// the same objects as in the snapshot counted last (a refresh shares every unchanged
+/// bucket). Counting every point again after each write made a heatmap tile's cost grow
+/// with all the reports of the filter (a million points per request at 1M reports, with
+/// report posts changing the data between nearly every two requests); now it follows the
+/// buckets the writes touched. The answer is the same number derived_scale_max gives for
+/// that snapshot, older or newer than the last one. Thread-safe (one update at a time).
+class DensityPeak {
+public:
+    DensityPeak(CompiledFilter filter, double metres_per_px, double radius_px);
+    double at(const Snapshot& snapshot);
+    const CompiledFilter& filter() const noexcept { return m_filter; }
+    /// Cells counted, for a bound on what the memos hold.
+    std::size_t cells() const;
+
+private:
+    void count(const Bucket& bucket, int sign);
+    CompiledFilter m_filter;
+    double m_metres_per_px, m_radius_px, m_cell;
+    std::vector<std::string> m_towns;  // the filter's, sorted: the order of the buckets
+    mutable std::mutex m_mutex;
+    std::int64_t m_version = -1;       // snapshot version counted last
+    std::optional<double> m_value;     // its answer, once known
+    std::map<BucketKey, std::shared_ptr<const Bucket>> m_counted;
+    std::unordered_map<std::uint64_t, std::uint32_t> m_cells;
+    // (count, key) with the highest count first and, among equals, the lowest key, as
+    // derived_scale_max chooses.
+    struct Rank {
+        bool operator()(const std::pair<std::uint32_t, std::uint64_t>& a,
+                        const std::pair<std::uint32_t, std::uint64_t>& b) const noexcept {
+            return a.first != b.first ? a.first > b.first : a.second < b.second;
+        }
+    };
+    std::set<std::pair<std::uint32_t, std::uint64_t>, Rank> m_ranked;
+};
 
 }  // namespace wangge::tiles

@@ -71,6 +71,7 @@ struct CompiledFilter {
     std::vector<bool> categories;      // empty: all
 
     bool covers_town(const std::string& town) const;
+    bool operator==(const CompiledFilter&) const = default;
     bool matches(const ReportPoint& p) const noexcept {
         return p.reported_at >= from && p.reported_at < to && ((platforms >> p.platform) & 1u) &&
                ((statuses >> p.status) & 1u) && (categories.empty() || (p.category < categories.size() && categories[p.category]));

@@ -75,8 +75,21 @@ struct TileServiceState {
 
     std::mutex memo_mutex;
     std::int64_t memo_version = -1;  // snapshot version the memos below belong to
-    std::unordered_map<std::string, double> heat_max;  // filter+zoom → derived scale top
+    // filter+zoom → its derived scale top, followed across snapshots (not cleared by a new
+    // version: following is the point). Bounded: each holds a count per cell and the
+    // buckets it counted; the least recently used goes first.
+    static constexpr std::size_t k_max_peaks = 64;
+    std::unordered_map<std::string, std::pair<std::shared_ptr<DensityPeak>, std::uint64_t>> peaks;
+    std::uint64_t peak_uses = 0;
     std::unordered_map<std::string, std::shared_ptr<const std::map<BucketKey, int>>> bins;  // filter → Gi* bins
+    // filter → its compiled form and the filtered reports per bucket with the bucket
+    // version they were counted at: Gi* needs every grid's count after any write, and
+    // counting only the buckets a write changed keeps that off the town's report total.
+    struct GridCounts {
+        CompiledFilter filter;
+        std::map<BucketKey, std::pair<std::int64_t, int>> counts;
+    };
+    std::unordered_map<std::string, GridCounts> grid_counts;
     std::map<std::string, std::pair<std::string, data::GridNeighbours>> neighbours;  // town → (grid fingerprint, contiguity)
 
     std::mutex category_mutex;
@@ -99,7 +112,6 @@ struct TileServiceState {
     void reset_memos_for(const Snapshot& s) {
         if (s.version <= memo_version) return;  // a request still on an older snapshot keeps the newer memos
         memo_version = s.version;
-        heat_max.clear();
         bins.clear();
     }
 
@@ -108,18 +120,27 @@ struct TileServiceState {
         char buf[64];
         std::snprintf(buf, sizeof buf, "|%.9g|%.9g", metres_per_px, radius_px);
         const std::string key = filter_key + buf;
+        std::shared_ptr<DensityPeak> peak;
         {
             std::lock_guard lock(memo_mutex);
-            reset_memos_for(s);
-            if (auto it = heat_max.find(key); it != heat_max.end()) return it->second;
+            auto it = peaks.find(key);
+            // The same request filter compiles differently once a category it names
+            // appears in the data: start again then.
+            if (it != peaks.end() && !(it->second.first->filter() == f)) {
+                peaks.erase(it);
+                it = peaks.end();
+            }
+            if (it == peaks.end()) {
+                if (peaks.size() >= k_max_peaks)
+                    peaks.erase(std::min_element(peaks.begin(), peaks.end(), [](const auto& a, const auto& b) {
+                        return a.second.second < b.second.second;
+                    }));
+                it = peaks.emplace(key, std::pair{std::make_shared<DensityPeak>(f, metres_per_px, radius_px), 0}).first;
+            }
+            it->second.second = ++peak_uses;
+            peak = it->second.first;
         }
-        const double value = derived_scale_max(s, f, metres_per_px, radius_px);
-        std::lock_guard lock(memo_mutex);
-        if (memo_version == s.version) {
-            if (heat_max.size() > 4096) heat_max.clear();
-            heat_max[key] = value;
-        }
-        return value;
+        return peak->at(s);
     }
 
     data::GridNeighbours town_neighbours(const Snapshot& s, const std::string& town) {
@@ -150,11 +171,31 @@ struct TileServiceState {
         for (const auto& town : towns) {
             const auto nb = town_neighbours(s, town);
             std::vector<double> counts(nb.grids.size(), 0.0);
-            for (std::size_t i = 0; i < nb.grids.size(); ++i) {
-                auto it = s.buckets.find({town, nb.grids[i]});
-                if (it == s.buckets.end()) continue;
-                for (const auto& p : it->second->points)
-                    if (f.matches(p)) counts[i] += 1;
+            {
+                std::lock_guard lock(memo_mutex);
+                auto memo = grid_counts.find(filter_key);
+                if (memo != grid_counts.end() && !(memo->second.filter == f)) {
+                    grid_counts.erase(memo);
+                    memo = grid_counts.end();
+                }
+                if (memo == grid_counts.end()) {
+                    if (grid_counts.size() >= 256) grid_counts.clear();
+                    memo = grid_counts.emplace(filter_key, GridCounts{f, {}}).first;
+                }
+                for (std::size_t i = 0; i < nb.grids.size(); ++i) {
+                    auto it = s.buckets.find({town, nb.grids[i]});
+                    if (it == s.buckets.end()) continue;
+                    auto& [version, n] = memo->second.counts
+                                             .try_emplace(it->first, std::numeric_limits<std::int64_t>::min(), 0)
+                                             .first->second;
+                    if (version != it->second->version) {
+                        n = 0;
+                        for (const auto& p : it->second->points)
+                            if (f.matches(p)) ++n;
+                        version = it->second->version;
+                    }
+                    counts[i] = n;
+                }
             }
             const auto gi = analytics::hotspots(counts, nb.neighbours);
             for (std::size_t i = 0; i < nb.grids.size(); ++i) (*out)[{town, nb.grids[i]}] = gi[i].bin;

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <random>
 
 using namespace wangge::tiles;
 
@@ -101,4 +103,72 @@ TEST(DerivedScale, IsTheDensityAtTheBusiestCellAndNeverBelowOnePeak) {
     const double top = derived_scale_max(s, CompiledFilter{}, 10, 24);
     EXPECT_GT(top, peak);
     EXPECT_LE(top, 5 * peak + 1e-12);
+}
+
+namespace {
+
+std::shared_ptr<const Bucket> random_bucket(const BucketKey& key, std::mt19937_64& rng, int n) {
+    auto bucket = std::make_shared<Bucket>();
+    bucket->key = key;
+    // Clustered: a few hot spots in a 3 km square, so that cells often tie and the
+    // busiest cell moves from one snapshot to the next.
+    std::uniform_real_distribution<double> spot(0, 3000), jitter(-60, 60);
+    std::uniform_int_distribution<int> status(0, 6);
+    const double hx = spot(rng), hy = spot(rng);
+    for (int i = 0; i < n; ++i) {
+        ReportPoint p;
+        p.id = i;
+        p.x = (i % 3 == 0 ? spot(rng) : hx + jitter(rng));
+        p.y = (i % 3 == 0 ? spot(rng) : hy + jitter(rng));
+        p.status = static_cast<std::uint8_t>(status(rng));
+        bucket->points.push_back(p);
+        bucket->bbox.extend(p.x, p.y);
+    }
+    std::sort(bucket->points.begin(), bucket->points.end(), [](auto& a, auto& b) { return a.x < b.x; });
+    return bucket;
+}
+
+}  // namespace
+
+// A heatmap's scale is followed from snapshot to snapshot by recounting the buckets that
+// changed; whatever the order the snapshots come in (a request may still hold an older
+// one), the answer is the one counted from scratch.
+TEST(DensityPeak, FollowsSnapshotsToTheSameAnswerAsCountingAgain) {
+    std::mt19937_64 rng(11);
+    const std::vector<std::string> towns{"a", "b", "c"};
+    std::vector<Snapshot> history;
+    Snapshot s;
+    for (const auto& t : towns)
+        for (int g = 0; g < 6; ++g) {
+            const BucketKey key{t, t + std::to_string(g)};
+            s.buckets[key] = random_bucket(key, rng, 40);
+        }
+    history.push_back(s);
+    std::uniform_int_distribution<int> pick(0, 17), what(0, 9), size(0, 80);
+    for (int v = 1; v <= 40; ++v) {
+        s.version = v;
+        for (int k = 0, changes = 1 + what(rng) % 3; k < changes; ++k) {
+            const int i = pick(rng);
+            const BucketKey key{towns[static_cast<std::size_t>(i / 6)], towns[static_cast<std::size_t>(i / 6)] + std::to_string(i % 6)};
+            if (what(rng) == 0) {
+                s.buckets.erase(key);  // a retired grid
+            } else {
+                s.buckets[key] = random_bucket(key, rng, size(rng));
+            }
+        }
+        history.push_back(s);
+    }
+    CompiledFilter all, town_b, open_in_two;
+    town_b.towns = {"b"};
+    open_in_two.towns = {"c", "a", "c"};
+    open_in_two.statuses = 0b0001111;
+    for (const auto* f : {&all, &town_b, &open_in_two})
+        for (double mpp : {2.0, 9.5}) {
+            DensityPeak peak(*f, mpp, 24);
+            std::vector<std::size_t> order(history.size());
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+            std::shuffle(order.begin() + 5, order.end(), rng);  // forward first, then anywhere
+            for (auto i : order)
+                ASSERT_DOUBLE_EQ(peak.at(history[i]), derived_scale_max(history[i], *f, mpp, 24)) << "snapshot " << i;
+        }
 }

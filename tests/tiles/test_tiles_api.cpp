@@ -386,8 +386,13 @@ TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
                                      "WHERE id = 'bailongqiao-041' AND valid_to IS NULL) g");
     std::vector<TileXY> tiles;
     for (int z : {13, 14, 15}) tiles.push_back(tile_at(lon, lat, z)), tiles.push_back(tile_at(lon2, lat2, z));
-    const std::map<std::string, std::string> heat{{"max", "0.01"}};
-    for (const auto& tile : tiles) get(tile.path("reports")), get(tile.path("grids"));  // loaded before the writes
+    // The heatmap with a fixed scale and with the derived one, and Gi* hotspots: their
+    // memos (scale top per filter and zoom, counts per grid) follow the writes too.
+    const std::map<std::string, std::string> none, heat{{"max", "0.01"}}, town{{"town", "bailongqiao"}};
+    const std::vector<std::pair<std::string, std::map<std::string, std::string>>> layers{
+        {"reports", none}, {"grids", none}, {"heatmap", heat}, {"heatmap", none}, {"heatmap", town}, {"hotspots", town}};
+    for (const auto& tile : tiles)
+        for (const auto& [layer, q] : layers) get(tile.path(layer), q);  // loaded before the writes
 
     auto point = [](double x, double y) {
         std::ostringstream s;
@@ -403,6 +408,8 @@ TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
             "', 'shehui_zhian', 'zongzhi', 'app', " + point(lon + i * 1e-5, lat) + ", 0, 0, 'bailongqiao-040', 1, 'contains', "
             "'reported', now()) RETURNING id"));
         get(tiles[0].path("reports"));  // a check between the writes
+        get(tiles[i % 2].path("heatmap"), town);
+        get(tiles[3].path("hotspots"), town);
     }
     t.scalar("UPDATE reports SET grid = 'bailongqiao-041', geom = " + point(lon2, lat2) +
              " WHERE town = 'bailongqiao' AND id = " + ids[1] + " RETURNING id");
@@ -418,8 +425,7 @@ TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
                            return o;
                        }()};
     for (const auto& tile : tiles)
-        for (const char* layer : {"reports", "grids", "heatmap"}) {
-            const auto q = std::string(layer) == "heatmap" ? heat : std::map<std::string, std::string>{};
+        for (const auto& [layer, q] : layers) {
             const auto mine = get(tile.path(layer), q);
             api::Request r;
             r.method = "GET";
@@ -429,8 +435,8 @@ TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
             const auto theirs = fresh.handle(r);
             ASSERT_EQ(mine.status, 200) << mine.body;
             ASSERT_EQ(theirs.status, 200) << theirs.body;
-            EXPECT_EQ(header(mine, "ETag"), header(theirs, "ETag")) << layer << ' ' << tile.path(layer);
-            EXPECT_TRUE(mine.body == theirs.body) << layer << ' ' << tile.path(layer);
+            EXPECT_EQ(header(mine, "ETag"), header(theirs, "ETag")) << tile.path(layer) << ' ' << q.size();
+            EXPECT_TRUE(mine.body == theirs.body) << tile.path(layer) << ' ' << q.size();
         }
     t.scalar("DELETE FROM reports WHERE client_id LIKE 'tiles-fresh-%' RETURNING 1");
     t.scalar("UPDATE grids SET geom = '" + outline + "'::geometry WHERE id = 'bailongqiao-041' AND valid_to IS NULL RETURNING id");
