@@ -139,27 +139,38 @@ double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter,
 }
 
 DensityPeak::DensityPeak(CompiledFilter filter, double metres_per_px, double radius_px)
-    : m_filter(std::move(filter)), m_metres_per_px(metres_per_px), m_radius_px(radius_px),
-      m_cell(radius_px * metres_per_px), m_towns(m_filter.towns) {
+    : m_filter(std::move(filter)), m_radius_px(radius_px), m_cell(radius_px * metres_per_px), m_towns(m_filter.towns) {
     std::sort(m_towns.begin(), m_towns.end());
     m_towns.erase(std::unique(m_towns.begin(), m_towns.end()), m_towns.end());
 }
 
-std::size_t DensityPeak::cells() const {
-    std::lock_guard lock(m_mutex);
-    return m_cells.size();
+DensityPeak::Counted DensityPeak::count(const Bucket& bucket) const {
+    Counted out;
+    out.version = bucket.version;
+    if (!m_filter.covers_town(bucket.key.first)) return out;
+    for (const auto& p : bucket.points)
+        if (m_filter.matches(p)) out.cells.emplace_back(cell_key(p, m_cell), 1);
+    if (out.cells.empty()) return out;
+    std::sort(out.cells.begin(), out.cells.end());
+    std::size_t w = 0;
+    for (std::size_t r = 1; r < out.cells.size(); ++r) {
+        if (out.cells[r].first == out.cells[w].first) {
+            ++out.cells[w].second;
+        } else {
+            out.cells[++w] = out.cells[r];
+        }
+    }
+    out.cells.resize(w + 1);
+    return out;
 }
 
-void DensityPeak::count(const Bucket& bucket, int sign) {
-    if (!m_filter.covers_town(bucket.key.first)) return;
-    for (const auto& p : bucket.points) {
-        if (!m_filter.matches(p)) continue;
-        const auto key = cell_key(p, m_cell);
-        auto& n = m_cells[key];
-        if (n > 0) m_ranked.erase({n, key});
-        n = static_cast<std::uint32_t>(static_cast<int>(n) + sign);
-        if (n > 0) {
-            m_ranked.insert({n, key});
+void DensityPeak::apply(const Counted& counted, int sign) {
+    for (const auto& [key, n] : counted.cells) {
+        auto& total = m_cells[key];
+        if (total > 0) m_ranked.erase({total, key});
+        total = sign > 0 ? total + n : total - n;
+        if (total > 0) {
+            m_ranked.insert({total, key});
         } else {
             m_cells.erase(key);
         }
@@ -173,32 +184,32 @@ double DensityPeak::at(const Snapshot& snapshot) {
         // The same version is the same data (as the tile service's other memos assume).
         if (m_version == snapshot.version && m_value) return *m_value;
         // Walk what was counted and what the snapshot holds side by side (both in key
-        // order), mending m_counted in place; a bucket that is the same object is passed
+        // order), mending m_counted in place; a bucket at the version counted is passed
         // over without looking inside.
         auto a = m_counted.begin();
+        auto drop_until = [&](const BucketKey* key) {
+            while (a != m_counted.end() && (key == nullptr || a->first < *key)) {
+                apply(a->second, -1);
+                a = m_counted.erase(a);
+            }
+        };
         for (auto [b, end] : reachable(snapshot.buckets, m_towns)) {
             for (; b != end; ++b) {
-                while (a != m_counted.end() && a->first < b->first) {
-                    count(*a->second, -1);
-                    a = m_counted.erase(a);
-                }
+                drop_until(&b->first);
                 if (a != m_counted.end() && a->first == b->first) {
-                    if (a->second != b->second) {
-                        count(*a->second, -1);
-                        count(*b->second, +1);
-                        a->second = b->second;
+                    if (a->second.version != b->second->version) {
+                        apply(a->second, -1);
+                        a->second = count(*b->second);
+                        apply(a->second, +1);
                     }
                     ++a;
                 } else {
-                    count(*b->second, +1);
-                    m_counted.emplace_hint(a, b->first, b->second);
+                    const auto it = m_counted.emplace_hint(a, b->first, count(*b->second));
+                    apply(it->second, +1);
                 }
             }
         }
-        while (a != m_counted.end()) {
-            count(*a->second, -1);
-            a = m_counted.erase(a);
-        }
+        drop_until(nullptr);
         m_version = snapshot.version;
         m_value.reset();
         if (m_ranked.empty()) {

@@ -41,30 +41,36 @@ double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter,
                          double radius_px);
 
 /// derived_scale_max for one filter and zoom, followed from snapshot to snapshot: the
-/// per-cell counts are kept, and a new snapshot recounts only the buckets that are not
-/// the same objects as in the snapshot counted last (a refresh shares every unchanged
-/// bucket). Counting every point again after each write made a heatmap tile's cost grow
-/// with all the reports of the filter (a million points per request at 1M reports, with
-/// report posts changing the data between nearly every two requests); now it follows the
-/// buckets the writes touched. The answer is the same number derived_scale_max gives for
-/// that snapshot, older or newer than the last one. Thread-safe (one update at a time).
+/// per-cell counts are kept, and a new snapshot recounts only the buckets whose version
+/// differs from the one counted (a bucket's version changes with its contents). Counting
+/// every point again after each write made a heatmap tile's cost grow with all the
+/// reports of the filter (a million points per request at 1M reports, with report posts
+/// changing the data between nearly every two requests); now it follows the buckets the
+/// writes touched. Each bucket's own cell counts are kept to take it out again, not the
+/// bucket (holding buckets would keep old generations of the snapshot alive). The answer
+/// is the number derived_scale_max gives for that snapshot, older or newer than the last
+/// one. Thread-safe (one update at a time).
 class DensityPeak {
 public:
     DensityPeak(CompiledFilter filter, double metres_per_px, double radius_px);
     double at(const Snapshot& snapshot);
     const CompiledFilter& filter() const noexcept { return m_filter; }
-    /// Cells counted, for a bound on what the memos hold.
-    std::size_t cells() const;
 
 private:
-    void count(const Bucket& bucket, int sign);
+    struct Counted {
+        std::int64_t version = 0;
+        std::vector<std::pair<std::uint64_t, std::uint32_t>> cells;  // the bucket's own counts
+    };
+    Counted count(const Bucket& bucket) const;
+    void apply(const Counted& counted, int sign);
+
     CompiledFilter m_filter;
-    double m_metres_per_px, m_radius_px, m_cell;
+    double m_radius_px, m_cell;
     std::vector<std::string> m_towns;  // the filter's, sorted: the order of the buckets
-    mutable std::mutex m_mutex;
+    std::mutex m_mutex;
     std::int64_t m_version = -1;       // snapshot version counted last
     std::optional<double> m_value;     // its answer, once known
-    std::map<BucketKey, std::shared_ptr<const Bucket>> m_counted;
+    std::map<BucketKey, Counted> m_counted;
     std::unordered_map<std::uint64_t, std::uint32_t> m_cells;
     // (count, key) with the highest count first and, among equals, the lowest key, as
     // derived_scale_max chooses.

@@ -108,8 +108,10 @@ TEST(DerivedScale, IsTheDensityAtTheBusiestCellAndNeverBelowOnePeak) {
 namespace {
 
 std::shared_ptr<const Bucket> random_bucket(const BucketKey& key, std::mt19937_64& rng, int n) {
+    static std::int64_t version = 0;
     auto bucket = std::make_shared<Bucket>();
     bucket->key = key;
+    bucket->version = ++version;
     // Clustered: a few hot spots in a 3 km square, so that cells often tie and the
     // busiest cell moves from one snapshot to the next.
     std::uniform_real_distribution<double> spot(0, 3000), jitter(-60, 60);
@@ -130,8 +132,8 @@ std::shared_ptr<const Bucket> random_bucket(const BucketKey& key, std::mt19937_6
 
 }  // namespace
 
-// A heatmap's scale is followed from snapshot to snapshot by recounting the buckets that
-// changed; whatever the order the snapshots come in (a request may still hold an older
+// A heatmap's scale is followed from snapshot to snapshot by recounting the buckets whose
+// version changed; whatever the order the snapshots come in (a request may still hold an older
 // one), the answer is the one counted from scratch.
 TEST(DensityPeak, FollowsSnapshotsToTheSameAnswerAsCountingAgain) {
     std::mt19937_64 rng(11);
