@@ -59,8 +59,35 @@ struct Report {
 struct Town {
     std::vector<Report> reports;
     std::unordered_map<long long, std::size_t> index;  // id → reports[]
-    std::vector<Event> events;                          // append-only; reloads leave old slots unused
+    std::vector<Event> events;                          // appended to; a re-read report leaves its old slots
+    std::size_t dead_events = 0;                        // slots no report points to (old, or of gone reports)
+    std::size_t gone = 0;                               // reports marked gone
 };
+
+// Drops the slots of re-read and deleted reports once they are as many as half the live
+// ones: the copy follows every write by re-reading the reports it touched, and without
+// this a node under steady writes grows by their event slots for ever. Amortised, each
+// compaction costs no more than the writes that made it necessary.
+void compact_if_worth_it(Town& town) {
+    const std::size_t live = town.events.size() - town.dead_events;
+    if (town.dead_events + town.gone < std::max<std::size_t>(4096, live / 2)) return;
+    std::vector<Event> events;
+    events.reserve(live);
+    std::vector<Report> reports;
+    reports.reserve(town.reports.size() - town.gone);
+    town.index.clear();
+    for (const auto& r : town.reports) {
+        if (r.gone) continue;
+        Report kept = r;
+        kept.first = static_cast<std::uint32_t>(events.size());
+        events.insert(events.end(), town.events.begin() + r.first, town.events.begin() + r.first + r.count);
+        town.index.emplace(kept.id, reports.size());
+        reports.push_back(kept);
+    }
+    town.events = std::move(events);
+    town.reports = std::move(reports);
+    town.dead_events = town.gone = 0;
+}
 
 Timestamp to_time(std::int64_t s) { return Timestamp{seconds{s}}; }
 std::int64_t epoch(Timestamp t) { return t.time_since_epoch().count(); }
@@ -127,8 +154,14 @@ struct ReportCache::Impl {
                 r.due = row[5].is_null() ? k_none : row[5].as<std::int64_t>();
                 r.first = static_cast<std::uint32_t>(town.events.size());
                 auto [it, inserted] = town.index.try_emplace(id, town.reports.size());
-                if (inserted) town.reports.push_back(r);
-                else town.reports[it->second] = r;
+                if (inserted) {
+                    town.reports.push_back(r);
+                } else {
+                    auto& old = town.reports[it->second];
+                    town.dead_events += old.count;
+                    if (old.gone) --town.gone;
+                    old = r;
+                }
                 report = &town.reports[it->second];
             }
             if (row[6].is_null()) continue;
@@ -165,10 +198,12 @@ struct ReportCache::Impl {
     }
 
     void recount() {
-        stats.reports = stats.events = 0;
+        stats.reports = stats.events = stats.event_slots = 0;
         for (const auto& [code, town] : towns) {
-            stats.reports += town.reports.size();
-            for (const auto& r : town.reports) stats.events += r.count;
+            stats.reports += town.reports.size() - town.gone;
+            stats.event_slots += town.events.size();
+            for (const auto& r : town.reports)
+                if (!r.gone) stats.events += r.count;
         }
     }
 
@@ -222,9 +257,13 @@ struct ReportCache::Impl {
             auto& town = towns[code];
             for (auto id : ids) {  // deleted unless read back below
                 auto it = town.index.find(id);
-                if (it != town.index.end()) town.reports[it->second].gone = true;
+                if (it != town.index.end() && !town.reports[it->second].gone) {
+                    town.reports[it->second].gone = true;
+                    ++town.gone;
+                }
             }
             read_into(town, fetched[code]);
+            compact_if_worth_it(town);
             stats.reports_reloaded += ids.size();
         }
         for (auto id : applied) recent_changes.insert(id);

@@ -59,6 +59,7 @@ public:
         std::size_t events = 0;
         std::size_t full_loads = 0;
         std::size_t reports_reloaded = 0;  // by incremental catch-up
+        std::size_t event_slots = 0;       // events held, including those of re-read reports not yet compacted
     };
     Stats stats() const;
 
