@@ -37,9 +37,9 @@ struct WorkLimits {
 class HttpServer {
 public:
     /// @param listen "host:port"; port 0 picks a free one (see port())
-    /// @param threads workers for the tiles, read and write classes each (Pistache's own
-    ///        I/O threads only read and write sockets); probes get two, heavy work
-    ///        half (at least two), unless `limits` says otherwise
+    /// @param threads workers for the read and write classes each (Pistache's own I/O
+    ///        threads only read and write sockets); tiles get four times as many, probes
+    ///        two, heavy work half (at least two), unless `limits` says otherwise
     /// @throws Error(bad_request) for a malformed address
     HttpServer(Service& service, const std::string& listen, int threads, WorkLimits limits = {});
     ~HttpServer();
