@@ -3,6 +3,7 @@
 #include "core/domain.hpp"
 #include "core/embedded.hpp"
 #include "core/error.hpp"
+#include "core/thread_priority.hpp"
 #include "tiles/heatmap.hpp"
 
 #include <mapnik/agg_renderer.hpp>
@@ -280,7 +281,13 @@ struct RenderPoolState {
 
 RenderPool::RenderPool(std::size_t threads) : m_state(std::make_unique<detail::RenderPoolState>()) {
     threads = std::max<std::size_t>(1, threads);
-    for (std::size_t i = 0; i < threads; ++i) m_state->threads.emplace_back([s = m_state.get()] { s->run(); });
+    // Drawing yields to answering (core/thread_priority.hpp): under overload the tiles
+    // that are drawn take longer, the rest of the service does not.
+    for (std::size_t i = 0; i < threads; ++i)
+        m_state->threads.emplace_back([s = m_state.get()] {
+            lower_this_thread_priority(5);
+            s->run();
+        });
     std::unique_lock lock(m_state->mutex);
     m_state->started_cv.wait(lock, [&] { return m_state->started == threads; });
     if (!m_state->start_error.empty()) {
