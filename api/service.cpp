@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <thread>
 #include <cctype>
@@ -171,6 +173,27 @@ void Service::start_warm_up() {
         });
 }
 
+void Service::start_housekeeping(std::chrono::seconds every) {
+    if (m_housekeeping.joinable()) return;
+    m_housekeeping = std::jthread([this, every](std::stop_token stop) {
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        for (;;) {
+            {
+                std::unique_lock lock(mutex);
+                wake.wait_for(lock, stop, every, [] { return false; });  // wakes early only to stop
+            }
+            if (stop.stop_requested()) return;
+            try {
+                if (const auto gone = data::prune_report_changes(m_db); gone > 0)
+                    log_line("housekeeping: " + std::to_string(gone) + " old report_changes rows deleted");
+            } catch (const std::exception& e) {
+                log_line(std::string("housekeeping: pruning report_changes failed: ") + e.what());
+            }
+        }
+    });
+}
+
 std::string Service::warming() const {
     std::lock_guard lock(m_warm_mutex);
     std::string out;
@@ -244,6 +267,10 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
 }
 
 Service::~Service() {
+    if (m_housekeeping.joinable()) {
+        m_housekeeping.request_stop();
+        m_housekeeping.join();
+    }
     if (m_feed) m_feed->stop();
     if (m_grid_refresher.joinable()) {
         m_grid_refresher.request_stop();

@@ -80,6 +80,11 @@ public:
     /// /readyz answers 503 while the feed is not connected. Stopped on destruction.
     void start_change_feed(std::chrono::milliseconds poll = std::chrono::milliseconds(250));
 
+    /// Prunes report_changes every `every` on a thread of its own (data::prune_report_changes:
+    /// rows an hour old and 100,000 behind the newest), so the table the copies follow does
+    /// not grow with every write for ever. Every node may run it. Stopped on destruction.
+    void start_housekeeping(std::chrono::seconds every = std::chrono::seconds(600));
+
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
 
@@ -118,6 +123,7 @@ private:
     std::mutex m_refresh_mutex;
     std::condition_variable_any m_refresh_cv;
     bool m_refresh_wanted = false;  // guarded by m_refresh_mutex
+    std::jthread m_housekeeping;
     std::jthread m_grid_refresher;  // rebuilds the grid index when the feed says grids changed
     std::unique_ptr<data::ChangeFeed> m_feed;  // last: its thread calls into the members above
 };

@@ -220,6 +220,9 @@ struct ReportCache::Impl {
         std::vector<long long> applied;
         db.run([&](pqxx::connection_base& c) {
             pqxx::read_transaction tx(c);
+            // Rows this window needs may have been pruned (migration 0011): then reload.
+            if (std::max(0LL, last_change - k_change_window) < tx.exec("SELECT upto FROM report_changes_pruned")[0][0].as<long long>())
+                everything = true;
             const auto res = tx.exec_params("SELECT id, town, report FROM report_changes WHERE id > $1 ORDER BY id",
                                             std::max(0LL, last_change - k_change_window));
             for (const auto& row : res) {

@@ -1,6 +1,7 @@
 #include "data/change_feed.hpp"
 
 #include "core/log.hpp"
+#include "data/db.hpp"
 
 #include <pqxx/pqxx>
 
@@ -8,6 +9,21 @@
 #include <iostream>
 
 namespace wangge::data {
+
+std::int64_t prune_report_changes(Database& db) {
+    std::int64_t total = 0;
+    for (;;) {
+        std::int64_t gone = 0;
+        db.run([&](pqxx::connection_base& c) {
+            pqxx::work tx(c);
+            gone = tx.exec("SELECT prune_report_changes('1 hour', 100000, 100000)")[0][0].as<std::int64_t>();
+            tx.commit();
+        });
+        total += gone;
+        if (gone == 0) return total;
+    }
+}
+
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,6 +19,14 @@
 #include <vector>
 
 namespace wangge::data {
+
+class Database;
+
+/// Deletes the oldest report_changes rows that are an hour old and 100,000 ids behind the
+/// newest, in batches of 100,000 until none is left to delete (migration 0011, which says
+/// why readers stay exact); returns how many went. Any node may call it at any time.
+/// @throws Error(database_unavailable) / Error(internal) as Database::run
+std::int64_t prune_report_changes(Database& db);
 
 class ChangeFeed {
 public:

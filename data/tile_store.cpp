@@ -138,6 +138,11 @@ TileDelta load_tile_delta(Database& db, std::int64_t since_version, std::int64_t
         out = {};
         SnapshotTx tx(c);
         out.buckets = versions_since(tx, since_version);
+        // Rows past since_change may have been pruned (migration 0011): reload everything.
+        if (since_change < tx.exec("SELECT upto FROM report_changes_pruned")[0][0].as<std::int64_t>()) {
+            out.too_many = true;
+            return;
+        }
         std::vector<std::string> towns, ids;
         for (const auto& r : tx.exec_params("SELECT id, town, report FROM report_changes WHERE id > $1 ORDER BY id", since_change)) {
             ReportChange ch{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>()};

@@ -41,6 +41,7 @@ int run_serve(const std::string& argv0, const std::string& listen, int threads, 
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     service.start_warm_up();
     service.start_change_feed();
+    service.start_housekeeping();
     server.start();
     log_line("wangge: serving on http://" + listen.substr(0, listen.rfind(':')) + ':' + std::to_string(server.port()) + '/' +
              (db.ping() ? "" : " (database not reachable yet: /readyz answers 503)"));

@@ -3,6 +3,7 @@
 
 #include "data/analytics_store.hpp"
 #include "data/analytics_store_cache.hpp"
+#include "data/change_feed.hpp"
 #include "data/migrate.hpp"
 #include "tests/support/test_db.hpp"
 
@@ -185,4 +186,46 @@ TEST(AnalyticsStore, QueenAndRookContiguityWithTheHalfMetreSnap) {
     EXPECT_EQ(links(analytics::Contiguity::queen),
               (std::vector<std::string>{"ab", "ac", "ad", "bc", "bd", "be", "cd", "de"}));
     EXPECT_EQ(links(analytics::Contiguity::rook), (std::vector<std::string>{"ab", "ac", "bd", "be", "cd"}));
+}
+
+// report_changes is pruned (migration 0011): a copy whose window reaches below what was
+// deleted reloads everything, one whose window is still whole catches up piecemeal, and
+// both then answer as SQL does.
+TEST(AnalyticsStore, PrunedChangesMakeAFarBehindCopyReloadAndANearOneCatchUp) {
+    auto& t = test::demo_database();
+    const HistoryQuery q{"tashi", at("2025-07-01"), at("2026-07-01"), at("2026-06-21T00:00:00+08:00"), true};
+    auto touch = [&](int n) {
+        return std::stol(t.scalar("WITH touched AS (UPDATE reports SET description = description WHERE town = 'tashi' AND id IN "
+                                  "(SELECT id FROM reports WHERE town = 'tashi' ORDER BY id LIMIT " + std::to_string(n) +
+                                  ") RETURNING 1) SELECT count(*) FROM touched"));
+    };
+    ReportCache far(t.db());
+    far.refresh();
+    const long first = touch(400);
+    ReportCache near(t.db());
+    near.refresh();
+    const long second = touch(300);
+    ASSERT_GE(first, 300);
+    ASSERT_GE(second, 300);
+    // Keep the newest 600 ids: past near's window (its last id less 256), inside far's.
+    const long before = std::stol(t.scalar("SELECT count(*) FROM report_changes"));
+    long deleted = 0;
+    for (long gone = 1; gone > 0;) {  // batches of 100, as many as it takes
+        gone = std::stol(t.scalar("SELECT prune_report_changes('0 s', 600, 100)"));
+        ASSERT_LE(gone, 100);
+        deleted += gone;
+    }
+    EXPECT_EQ(std::stol(t.scalar("SELECT count(*) FROM report_changes")), before - deleted);
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM report_changes WHERE id > (SELECT max(id) - 600 FROM report_changes)"),
+              t.scalar("SELECT count(*) FROM report_changes WHERE id > (SELECT upto FROM report_changes_pruned)"));
+    EXPECT_EQ(t.scalar("SELECT count(*) FROM report_changes WHERE id <= (SELECT upto FROM report_changes_pruned)"), "0");
+    ASSERT_GT(deleted, 0);
+    // Nothing old enough by the service's own rule (an hour): the demo was just loaded.
+    EXPECT_EQ(prune_report_changes(t.db()), 0);
+
+    const auto far_loads = far.stats().full_loads, near_loads = near.stats().full_loads;
+    expect_same(far.facts(q), load_facts(t.db(), q));
+    expect_same(near.facts(q), load_facts(t.db(), q));
+    EXPECT_EQ(far.stats().full_loads, far_loads + 1) << "its window reached below the pruned rows";
+    EXPECT_EQ(near.stats().full_loads, near_loads) << "caught up from the rows that are left";
 }

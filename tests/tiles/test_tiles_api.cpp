@@ -7,6 +7,7 @@
 #include "tests/support/test_db.hpp"
 #include "tests/tiles/png.hpp"
 #include "tiles/mercator.hpp"
+#include "tiles/snapshot.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -440,4 +441,29 @@ TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
         }
     t.scalar("DELETE FROM reports WHERE client_id LIKE 'tiles-fresh-%' RETURNING 1");
     t.scalar("UPDATE grids SET geom = '" + outline + "'::geometry WHERE id = 'bailongqiao-041' AND valid_to IS NULL RETURNING id");
+}
+
+// report_changes is pruned (migration 0011): a tile snapshot whose late-commit window
+// (1,024 ids) reaches below what was deleted reloads everything instead of missing a
+// change, and then holds what a fresh load holds.
+TEST(TileSnapshot, ReloadsWhenTheChangesItWouldReadWerePruned) {
+    auto& t = test::demo_database();
+    tiles::SnapshotStore store(t.db());
+    const auto first = store.current();
+    const auto loads = store.stats().full_loads;
+    t.scalar("WITH touched AS (UPDATE reports SET description = description WHERE town = 'chengdong' RETURNING 1) "
+             "SELECT count(*) FROM touched");
+    ASSERT_GT(std::stol(t.scalar("SELECT prune_report_changes('0 s', 10, 1000000)")), 0);
+    const auto after = store.current();
+    EXPECT_EQ(store.stats().full_loads, loads + 1);
+    tiles::SnapshotStore fresh(t.db());
+    const auto theirs = fresh.current();
+    ASSERT_EQ(after->buckets.size(), theirs->buckets.size());
+    for (const auto& [key, bucket] : theirs->buckets) {
+        const auto it = after->buckets.find(key);
+        ASSERT_NE(it, after->buckets.end());
+        EXPECT_EQ(it->second->version, bucket->version);
+        ASSERT_EQ(it->second->points.size(), bucket->points.size());
+    }
+    (void)first;
 }
