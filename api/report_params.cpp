@@ -69,7 +69,15 @@ json parse_json_body(const Request& request) {
     if (base != "application/json" && base != "application/geo+json")
         throw Error(ErrorCode::unsupported_media_type, "the body must be JSON (Content-Type: application/json)");
     // PostgreSQL text cannot hold a NUL: libpq would cut the string there (or COPY fail),
-    // so "\u0000" in any string or key is refused here rather than stored cut short.
+    // so "\u0000" in any string or key is refused here rather than stored cut short. JSON
+    // can only spell a NUL that way (a raw control byte is invalid), so a body without
+    // that text skips the per-value callback, which made parsing a 10,000-report batch
+    // markedly slower.
+    if (request.body.find("\\u0000") == std::string::npos) {
+        auto body = json::parse(request.body, nullptr, false);
+        if (body.is_discarded()) throw Error(ErrorCode::bad_request, "the body is not valid JSON");
+        return body;
+    }
     bool nul = false;
     auto body = json::parse(
         request.body,
