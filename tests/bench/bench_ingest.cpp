@@ -21,10 +21,15 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <sstream>
 #include <thread>
 
 using namespace wangge;
@@ -88,6 +93,50 @@ std::vector<double> paced(Client& c, const std::string& url, const std::function
     return ms;
 }
 
+// CPU seconds used so far by every PostgreSQL process (backends and auxiliary ones),
+// from /proc: the database's share of the work, whatever else runs on the machine. The
+// server runs on this host (the bench's database is the local one).
+std::map<int, double> database_cpu(data::Database& db) {
+    std::map<int, double> out;
+    std::vector<int> pids;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        for (const auto& r : tx.exec("SELECT pid FROM pg_stat_activity")) pids.push_back(r[0].as<int>());
+    });
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    for (int pid : pids) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+        std::string text;
+        std::getline(in, text);
+        const auto close = text.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(text.substr(close + 2));
+        std::string field;
+        double utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i) {
+            if (i == 14) utime = std::stod(field);
+            if (i == 15) stime = std::stod(field);
+        }
+        out[pid] = (utime + stime) / tick;
+    }
+    return out;
+}
+
+double cpu_since(const std::map<int, double>& before, const std::map<int, double>& after) {
+    double sum = 0;
+    for (const auto& [pid, t] : after) {
+        const auto it = before.find(pid);
+        sum += t - (it == before.end() ? 0.0 : it->second);
+    }
+    return sum;
+}
+
+double process_cpu() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +181,8 @@ int main(int argc, char** argv) {
     }
 
     // 1. Batch ingest, `clients` connections in parallel.
+    const auto db_cpu0 = database_cpu(db);
+    const double app_cpu0 = process_cpu();
     auto t0 = clock_type::now();
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c)
@@ -142,6 +193,8 @@ int main(int argc, char** argv) {
         });
     for (auto& th : threads) th.join();
     const double http_rate = total / std::chrono::duration<double>(clock_type::now() - t0).count();
+    const double http_app_us = (process_cpu() - app_cpu0) / total * 1e6;
+    const double http_db_us = cpu_since(db_cpu0, database_cpu(db)) / total * 1e6;
 
     // Baseline: the same rows, as intake's COPY into reports writes them, COPYed in one
     // transaction into a table with reports' columns, a GiST index on geom and a unique
@@ -171,6 +224,8 @@ int main(int argc, char** argv) {
         tx.commit();
     });
     double copy_rate = 0;
+    const auto copy_db_cpu0 = database_cpu(db);
+    const double copy_app_cpu0 = process_cpu();
     db.run([&](pqxx::connection_base& c) {
         const auto t1 = clock_type::now();
         pqxx::work tx(c);
@@ -184,6 +239,8 @@ int main(int argc, char** argv) {
         tx.commit();
         copy_rate = static_cast<double>(copy_rows.size()) / std::chrono::duration<double>(clock_type::now() - t1).count();
     });
+    const double copy_app_us = (process_cpu() - copy_app_cpu0) / static_cast<double>(copy_rows.size()) * 1e6;
+    const double copy_db_us = cpu_since(copy_db_cpu0, database_cpu(db)) / static_cast<double>(copy_rows.size()) * 1e6;
     db.run([](pqxx::connection_base& c) {
         pqxx::work tx(c);
         tx.exec("DROP TABLE bench_copy_baseline");
@@ -203,6 +260,11 @@ int main(int argc, char** argv) {
     std::printf("batch ingest over HTTP (%d reports, batches of %d, %d clients): %10.0f reports/s\n", total, batch, clients, http_rate);
     std::printf("baseline: COPY of the same rows into a table with GiST + unique key: %10.0f rows/s  (HTTP/COPY %.2f)\n",
                 copy_rate, http_rate / copy_rate);
+    // CPU per row does not move with what else the shared machine runs; the rates do.
+    std::printf("CPU per report over HTTP: %.1f us in PostgreSQL + %.1f us in this process (server and clients)\n",
+                http_db_us, http_app_us);
+    std::printf("CPU per row of the COPY:  %.1f us in PostgreSQL + %.1f us in this process  (COPY/HTTP CPU %.2f)\n",
+                copy_db_us, copy_app_us, (copy_db_us + copy_app_us) / (http_db_us + http_app_us));
     std::printf("single POST at 100/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", percentile(post_ms, 0.5),
                 percentile(post_ms, 0.99), percentile(post_ms, 1.0));
     std::printf("baseline GET /healthz at 100/s: p50 %.2f ms, p99 %.2f ms\n", percentile(health_ms, 0.5),
