@@ -95,18 +95,19 @@ public:
         ctx->push("bin");
         const Box reach = m_job.box.expanded(k_label_reach_px * m_job.scale_factor * m_px);
         mapnik::value_integer id = 1;
-        for (const auto& [key, bucket] : m_job.snapshot->buckets) {
-            const auto& g = bucket->grid;
-            if (!g || !m_job.filter.covers_town(key.first)) continue;
+        // A label lies in its grid, so its bucket's box meets `reach` too.
+        m_job.snapshot->for_each_bucket(m_job.filter, reach, [&](const BucketKey& key, const Bucket& bucket) {
+            const auto& g = bucket.grid;
+            if (!g) return;
             if (labels) {
-                if (!reach.contains(g->label_x, g->label_y)) continue;
+                if (!reach.contains(g->label_x, g->label_y)) return;
                 auto f = mapnik::feature_factory::create(ctx, id++);
                 f->put("name", m_transcoder.transcode(g->name.c_str()));
                 f->set_geometry(mapnik::geometry::point<double>(g->label_x, g->label_y));
                 ds->push(f);
-                continue;
+                return;
             }
-            if (!g->bbox.intersects(reach)) continue;
+            if (!g->bbox.intersects(reach)) return;
             auto f = mapnik::feature_factory::create(ctx, id++);
             f->set_geometry(mapnik::geometry_utils::from_wkb(g->wkb.data(), g->wkb.size(), mapnik::wkbGeneric));
             if (with_bins) {
@@ -116,7 +117,7 @@ public:
                 f->put("bin", mapnik::value_integer(bin));
             }
             ds->push(f);
-        }
+        });
         return ds;
     }
 

@@ -92,6 +92,14 @@ bool CompiledFilter::covers_town(const std::string& town) const {
     return towns.empty() || std::find(towns.begin(), towns.end(), town) != towns.end();
 }
 
+void Snapshot::index_towns() {
+    town_boxes.clear();
+    for (const auto& [key, bucket] : buckets) {
+        auto& box = town_boxes.try_emplace(key.first, Box::empty()).first->second;
+        if (!bucket->bbox.is_empty()) box.extend(bucket->bbox);
+    }
+}
+
 CompiledFilter Snapshot::compile(const ReportFilter& filter) const {
     CompiledFilter f;
     f.towns = filter.towns;
@@ -192,6 +200,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::full_load() {
     m_recent_changes = std::move(all.recent_changes);  // in the snapshot already
     std::lock_guard lock(m_mutex);
     ++m_stats.full_loads;
+    next->index_towns();
     return next;
 }
 
@@ -270,6 +279,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::refresh(const std::shared_ptr<con
                            std::lower_bound(m_recent_changes.begin(), m_recent_changes.end(), m_change_mark - k_late_commit_window));
     std::lock_guard lock(m_mutex);
     m_stats.reports_reloaded += delta.points.size();
+    next->index_towns();
     return next;
 }
 

@@ -220,19 +220,19 @@ void add_data_versions(Fingerprint& fp, const Snapshot& s, const CompiledFilter&
     if (layer == Layer::hotspots) {
         // Gi* of a grid depends on every grid of its town.
         std::set<std::string> towns;
-        for (const auto& [key, bucket] : s.buckets)
-            if (f.covers_town(key.first) && bucket->grid && bucket->bbox.intersects(reach)) towns.insert(key.first);
-        for (const auto& [key, bucket] : s.buckets)
-            if (towns.count(key.first) != 0)
-                fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket->version));
+        s.for_each_bucket(f, reach, [&](const BucketKey& key, const Bucket& bucket) {
+            if (bucket.grid) towns.insert(key.first);
+        });
+        for (const auto& town : towns)
+            for (auto it = s.buckets.lower_bound({town, ""}); it != s.buckets.end() && it->first.first == town; ++it)
+                fp.add(town).add(it->first.second).add_u64(static_cast<std::uint64_t>(it->second->version));
         return;
     }
-    for (const auto& [key, bucket] : s.buckets) {
-        if (!f.covers_town(key.first) || !bucket->bbox.intersects(reach)) continue;
-        if (layer == Layer::grids && !bucket->grid) continue;
-        fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket->version));
-        if (layer == Layer::reports) fp.add_u64(bucket->overdue_at(now));
-    }
+    s.for_each_bucket(f, reach, [&](const BucketKey& key, const Bucket& bucket) {
+        if (layer == Layer::grids && !bucket.grid) return;
+        fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket.version));
+        if (layer == Layer::reports) fp.add_u64(bucket.overdue_at(now));
+    });
 }
 
 }  // namespace

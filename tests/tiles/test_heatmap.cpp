@@ -174,3 +174,35 @@ TEST(DensityPeak, FollowsSnapshotsToTheSameAnswerAsCountingAgain) {
                 ASSERT_DOUBLE_EQ(peak.at(history[i]), derived_scale_max(history[i], *f, mpp, 24)) << "snapshot " << i;
         }
 }
+
+// The town index skips whole towns and visits exactly the buckets the bucket-by-bucket
+// walk visits, in the same order (tile ETags fold them in that order).
+TEST(SnapshotTowns, TheTownIndexVisitsWhatTheBucketWalkVisits) {
+    std::mt19937_64 rng(5);
+    Snapshot s;
+    for (const std::string town : {"a", "b", "c", "d"})
+        for (int g = 0; g < 5; ++g) {
+            const BucketKey key{town, town + std::to_string(g)};
+            auto b = std::make_shared<Bucket>(*random_bucket(key, rng, g == 4 ? 0 : 30));  // one empty bucket per town
+            const double dx = 5000.0 * (town[0] - 'a');  // towns side by side
+            for (auto& p : b->points) p.x += dx;
+            b->bbox = Box::empty();
+            for (const auto& p : b->points) b->bbox.extend(p.x, p.y);
+            s.buckets[key] = b;
+        }
+    Snapshot walked = s;  // no town index: bucket by bucket
+    s.index_towns();
+    CompiledFilter all, two;
+    two.towns = {"d", "b"};
+    std::uniform_real_distribution<double> at(-2000, 22000), size(1, 6000);
+    for (int i = 0; i < 200; ++i) {
+        const double x = at(rng), y = at(rng) / 4;
+        const Box box{x, y, x + size(rng), y + size(rng)};
+        for (const auto* f : {&all, &two}) {
+            std::vector<BucketKey> mine, theirs;
+            s.for_each_bucket(*f, box, [&](const BucketKey& k, const Bucket&) { mine.push_back(k); });
+            walked.for_each_bucket(*f, box, [&](const BucketKey& k, const Bucket&) { theirs.push_back(k); });
+            ASSERT_EQ(mine, theirs);
+        }
+    }
+}
