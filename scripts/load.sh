@@ -13,6 +13,7 @@
 # its process can be found (for RSS); otherwise build/wangge serve is started on
 # WANGGE_LOAD_PORT (default 8091) with $WANGGE_SERVE_ARGS, against the database of
 # var/wangge.env (scripts/run.sh writes it) or $WANGGE_DB, and stopped (SIGTERM) at the end.
+# It waits up to WANGGE_LOAD_READY_TIMEOUT seconds (default 900) for /readyz.
 # WANGGE_SERVE_ARGS defaults to "--rate-limit 0 --tile-rate-limit 0": all connections share
 # one token, and the load measures the service, not the per-token limiter (a running server
 # keeps its own limits, so its 429s count as failures here).
@@ -62,7 +63,12 @@ else
   server_pid=$!
   started_server=1
   for _ in $(seq 1 100); do curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-  curl -fsS -m 2 "$url/readyz" >/dev/null || { cat "$work/server.log" >&2; echo "load.sh: the server did not become ready" >&2; exit 1; }
+  # Ready means every copy is loaded: seconds at 1M reports, ~2 minutes at the province.
+  ready_by=$(( SECONDS + ${WANGGE_LOAD_READY_TIMEOUT:-900} ))
+  until curl -fsS -m 2 "$url/readyz" >/dev/null 2>&1; do
+    (( SECONDS < ready_by )) && kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "load.sh: the server did not become ready" >&2; exit 1; }
+    sleep 0.5
+  done
   echo "load.sh: started build/wangge serve on $url (pid $server_pid) $serve_args"
 fi
 
