@@ -139,7 +139,8 @@ double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter,
 }
 
 DensityPeak::DensityPeak(CompiledFilter filter, double metres_per_px, double radius_px)
-    : m_filter(std::move(filter)), m_radius_px(radius_px), m_cell(radius_px * metres_per_px), m_towns(m_filter.towns) {
+    : m_filter(std::move(filter)), m_metres_per_px(metres_per_px), m_radius_px(radius_px), m_cell(radius_px * metres_per_px),
+      m_towns(m_filter.towns) {
     std::sort(m_towns.begin(), m_towns.end());
     m_towns.erase(std::unique(m_towns.begin(), m_towns.end()), m_towns.end());
 }
@@ -183,6 +184,12 @@ double DensityPeak::at(const Snapshot& snapshot) {
         std::lock_guard lock(m_mutex);
         // The same version is the same data (as the tile service's other memos assume).
         if (m_version == snapshot.version && m_value) return *m_value;
+        if (m_too_many_cells) {
+            const double value = derived_scale_max(snapshot, m_filter, m_metres_per_px, m_radius_px);
+            m_version = snapshot.version;
+            m_value = value;
+            return value;
+        }
         // Walk what was counted and what the snapshot holds side by side (both in key
         // order), mending m_counted in place; a bucket at the version counted is passed
         // over without looking inside.
@@ -210,6 +217,18 @@ double DensityPeak::at(const Snapshot& snapshot) {
             }
         }
         drop_until(nullptr);
+        if (m_cells.size() > k_max_cells) {
+            // A whole province at z16 has millions of cells: following it would hold
+            // hundreds of MB per filter and zoom. Count such layers afresh instead.
+            m_too_many_cells = true;
+            m_counted.clear();
+            m_cells.clear();
+            m_ranked.clear();
+            const double value = derived_scale_max(snapshot, m_filter, m_metres_per_px, m_radius_px);
+            m_version = snapshot.version;
+            m_value = value;
+            return value;
+        }
         m_version = snapshot.version;
         m_value.reset();
         if (m_ranked.empty()) {

@@ -49,9 +49,14 @@ double derived_scale_max(const Snapshot& snapshot, const CompiledFilter& filter,
 /// writes touched. Each bucket's own cell counts are kept to take it out again, not the
 /// bucket (holding buckets would keep old generations of the snapshot alive). The answer
 /// is the number derived_scale_max gives for that snapshot, older or newer than the last
-/// one. Thread-safe (one update at a time).
+/// one. A layer of more than k_max_cells cells is not followed but counted afresh per
+/// version, as before. Thread-safe (one update at a time).
 class DensityPeak {
 public:
+    /// Above this many cells a layer is counted afresh for each version instead of being
+    /// followed (memory: ~100 bytes a cell with its bucket's share).
+    static constexpr std::size_t k_max_cells = 50000;
+
     DensityPeak(CompiledFilter filter, double metres_per_px, double radius_px);
     double at(const Snapshot& snapshot);
     const CompiledFilter& filter() const noexcept { return m_filter; }
@@ -65,11 +70,12 @@ private:
     void apply(const Counted& counted, int sign);
 
     CompiledFilter m_filter;
-    double m_radius_px, m_cell;
+    double m_metres_per_px, m_radius_px, m_cell;
     std::vector<std::string> m_towns;  // the filter's, sorted: the order of the buckets
     std::mutex m_mutex;
     std::int64_t m_version = -1;       // snapshot version counted last
     std::optional<double> m_value;     // its answer, once known
+    bool m_too_many_cells = false;     // more than k_max_cells: not followed
     std::map<BucketKey, Counted> m_counted;
     std::unordered_map<std::uint64_t, std::uint32_t> m_cells;
     // (count, key) with the highest count first and, among equals, the lowest key, as

@@ -77,8 +77,9 @@ struct TileServiceState {
     std::int64_t memo_version = -1;  // snapshot version the memos below belong to
     // filter+zoom → its derived scale top, followed across snapshots (not cleared by a new
     // version: following is the point). Bounded: each holds a count per cell and the
-    // buckets it counted; the least recently used goes first.
-    static constexpr std::size_t k_max_peaks = 64;
+    // buckets it counted (at most DensityPeak::k_max_cells); the least recently used
+    // goes first.
+    static constexpr std::size_t k_max_peaks = 32;
     std::unordered_map<std::string, std::pair<std::shared_ptr<DensityPeak>, std::uint64_t>> peaks;
     std::uint64_t peak_uses = 0;
     std::unordered_map<std::string, std::shared_ptr<const std::map<BucketKey, int>>> bins;  // filter → Gi* bins

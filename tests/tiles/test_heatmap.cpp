@@ -206,3 +206,25 @@ TEST(SnapshotTowns, TheTownIndexVisitsWhatTheBucketWalkVisits) {
         }
     }
 }
+
+// A layer with more cells than DensityPeak follows is counted afresh, with the same answer.
+TEST(DensityPeak, ALayerOfTooManyCellsIsCountedAfreshWithTheSameAnswer) {
+    auto bucket = std::make_shared<Bucket>();
+    bucket->key = {"a", "a1"};
+    bucket->version = 1;
+    for (std::size_t i = 0; i < DensityPeak::k_max_cells + 10; ++i) {
+        ReportPoint p;
+        p.x = static_cast<double>(i) * 100.0;  // a cell each at 2 m/px × 24 px
+        p.y = static_cast<double>(i % 7) * 100.0;
+        bucket->points.push_back(p);
+        bucket->bbox.extend(p.x, p.y);
+    }
+    for (int i = 0; i < 3; ++i) bucket->points.push_back(bucket->points[5]);  // the busiest cell
+    std::sort(bucket->points.begin(), bucket->points.end(), [](auto& a, auto& b) { return a.x < b.x; });
+    Snapshot s;
+    s.buckets[bucket->key] = bucket;
+    DensityPeak peak(CompiledFilter{}, 2, 24);
+    EXPECT_DOUBLE_EQ(peak.at(s), derived_scale_max(s, CompiledFilter{}, 2, 24));
+    s.version = 2;
+    EXPECT_DOUBLE_EQ(peak.at(s), derived_scale_max(s, CompiledFilter{}, 2, 24));
+}
