@@ -38,7 +38,7 @@ void finish(Counter& c) {
 }
 
 // The cohort part of STATS.md: one dispatched report into one counter.
-void count_cohort(Counter& c, const ReportFacts& f, Timestamp as_of) {
+void count_cohort(Counter& c, const FactTimes& f, Timestamp as_of) {
     auto& v = c.values;
     ++v.dispatched;
     if (f.closed_at) {
@@ -73,41 +73,41 @@ ReportFacts history_at(const ReportHistory& h, Timestamp as_of) {
     return f;
 }
 
+bool apply_event(FactTimes& f, EventKind kind, Timestamp at, const std::optional<Timestamp>& event_due,
+                 const std::optional<Timestamp>& report_due) noexcept {
+    switch (kind) {
+    case EventKind::accept:
+        if (!f.accepted_at) f.accepted_at = at;
+        return false;
+    case EventKind::dispatch:
+        if (!f.dispatched_at) f.dispatched_at = at;
+        f.due_at = event_due ? event_due : report_due;
+        return true;
+    case EventKind::supervise: f.supervised = true; return false;
+    case EventKind::close: f.closed_at = at; return false;
+    case EventKind::reopen:
+        f.reopened = true;
+        f.closed_at.reset();
+        return false;
+    case EventKind::resolve_on_site:
+    case EventKind::reject:
+    case EventKind::other: return false;
+    }
+    return false;
+}
+
 void history_at(const ReportHistory& h, Timestamp as_of, ReportFacts& f) {
     f.id = h.id;
     f.town = h.town;
     f.grid = h.grid;
     f.platform = h.platform;
     f.category = h.category;
+    static_cast<FactTimes&>(f) = FactTimes{};
     f.reported_at = h.reported_at;
-    f.accepted_at.reset();
-    f.dispatched_at.reset();
-    f.due_at.reset();
-    f.closed_at.reset();
-    f.reopened = false;
-    f.supervised = false;
     f.assignees.clear();
     for (const auto& e : h.events) {
         if (e.at > as_of) continue;  // has not happened yet at as_of
-        switch (e.kind) {
-        case EventKind::accept:
-            if (!f.accepted_at) f.accepted_at = e.at;
-            break;
-        case EventKind::dispatch:
-            if (!f.dispatched_at) f.dispatched_at = e.at;
-            f.due_at = e.due_at ? e.due_at : h.due_at;
-            f.assignees = e.assignees;
-            break;
-        case EventKind::supervise: f.supervised = true; break;
-        case EventKind::close: f.closed_at = e.at; break;
-        case EventKind::reopen:
-            f.reopened = true;
-            f.closed_at.reset();
-            break;
-        case EventKind::resolve_on_site:
-        case EventKind::reject:
-        case EventKind::other: break;
-        }
+        if (apply_event(f, e.kind, e.at, e.due_at, h.due_at)) f.assignees = e.assignees;
     }
     // A close without a dispatch (not in any cohort) is left as it is; completion()
     // only looks at closed_at for dispatched reports.
@@ -124,53 +124,77 @@ std::optional<CompletionBy> parse_by(std::string_view name) noexcept {
 CompletionAccumulator::CompletionAccumulator(Timestamp from, Timestamp to, Timestamp as_of, CompletionBy by,
                                              std::span<const std::string> keys)
     : m_from(from), m_to(to), m_as_of(as_of), m_by(by) {
-    for (const auto& k : keys) m_rows.try_emplace(k);
+    for (const auto& k : keys) slot(k);
 }
 
-detail::CompletionCounter& CompletionAccumulator::row(std::string_view key) {
-    auto it = m_rows.find(key);
-    if (it == m_rows.end()) it = m_rows.emplace(std::string(key), detail::CompletionCounter{}).first;
+std::size_t CompletionAccumulator::slot(std::string_view key) {
+    auto it = m_keys.find(key);
+    if (it == m_keys.end()) {
+        it = m_keys.emplace(std::string(key), m_counters.size()).first;
+        m_counters.emplace_back();
+    }
     return it->second;
 }
 
+std::size_t CompletionAccumulator::month_slot(Timestamp t) {
+    const year_month_day ymd{shanghai_day(t)};
+    const int index = static_cast<int>(ymd.year()) * 12 + static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+    auto it = m_months.find(index);
+    if (it == m_months.end()) it = m_months.emplace(index, slot(shanghai_month_key(t))).first;
+    return it->second;
+}
+
+bool CompletionAccumulator::counts(const FactTimes& f) const noexcept {
+    return in_period(f.reported_at, m_from, m_to, m_as_of) || in_period(f.accepted_at, m_from, m_to, m_as_of) ||
+           in_period(f.dispatched_at, m_from, m_to, m_as_of);
+}
+
 void CompletionAccumulator::add(const ReportFacts& f) {
-    // The keys one report counts under for a count taken at time t.
-    auto for_keys = [&](Timestamp t, auto&& count) {
-        switch (m_by) {
-        case CompletionBy::town: count(row(f.town)); break;
-        case CompletionBy::grid:
-            if (!f.grid.empty()) count(row(f.grid));
-            break;
-        case CompletionBy::platform: count(row(f.platform)); break;
-        case CompletionBy::category: count(row(f.category)); break;
-        case CompletionBy::worker:
-            for (const auto& w : f.assignees) count(row(w));
-            break;
-        case CompletionBy::month:
-            m_month = shanghai_month_key(t);
-            count(row(m_month));
-            break;
+    if (!counts(f)) return;
+    m_scratch.clear();
+    switch (m_by) {
+    case CompletionBy::town: m_scratch.push_back(slot(f.town)); break;
+    case CompletionBy::grid:
+        if (!f.grid.empty()) m_scratch.push_back(slot(f.grid));
+        break;
+    case CompletionBy::platform: m_scratch.push_back(slot(f.platform)); break;
+    case CompletionBy::category: m_scratch.push_back(slot(f.category)); break;
+    case CompletionBy::worker:
+        for (const auto& w : f.assignees) m_scratch.push_back(slot(w));
+        break;
+    case CompletionBy::month: break;
+    }
+    add(static_cast<const FactTimes&>(f), m_scratch);
+}
+
+void CompletionAccumulator::add(const FactTimes& f, std::span<const std::size_t> slots) {
+    // Each count under the rows of its own time: for by=month the month of that time.
+    auto for_rows = [&](Timestamp t, auto&& count) {
+        if (m_by == CompletionBy::month) {
+            count(m_counters[month_slot(t)]);
+            return;
         }
+        for (auto s : slots) count(m_counters[s]);
     };
     if (in_period(f.reported_at, m_from, m_to, m_as_of)) {
         ++m_total.values.reported;
-        for_keys(f.reported_at, [](Counter& c) { ++c.values.reported; });
+        for_rows(f.reported_at, [](Counter& c) { ++c.values.reported; });
     }
     if (in_period(f.accepted_at, m_from, m_to, m_as_of)) {
         ++m_total.values.accepted;
-        for_keys(*f.accepted_at, [](Counter& c) { ++c.values.accepted; });
+        for_rows(*f.accepted_at, [](Counter& c) { ++c.values.accepted; });
     }
     if (in_period(f.dispatched_at, m_from, m_to, m_as_of)) {
         count_cohort(m_total, f, m_as_of);
-        for_keys(*f.dispatched_at, [&](Counter& c) { count_cohort(c, f, m_as_of); });
+        for_rows(*f.dispatched_at, [&](Counter& c) { count_cohort(c, f, m_as_of); });
     }
 }
 
 std::vector<CompletionRow> CompletionAccumulator::rows() {
     std::vector<CompletionRow> out;
-    out.reserve(m_rows.size());
-    for (auto& [key, counter] : m_rows) {
-        Counter c = counter;
+    out.reserve(m_keys.size());
+    for (const auto& [key, index] : m_keys) {
+        Counter c = m_counters[index];
         finish(c);
         out.push_back({key, c.values});
     }

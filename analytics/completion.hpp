@@ -42,13 +42,9 @@ struct ReportHistory {
     std::vector<ReportEvent> events;  // in seq order
 };
 
-/// What was true of one report at an instant `as_of`: only events at or before it count.
-struct ReportFacts {
-    long long id = 0;
-    std::string town;
-    std::string grid;
-    std::string platform;
-    std::string category;
+/// The times and flags the indicators count: what was true of one report at an
+/// instant `as_of` (only events at or before it count), without its keys.
+struct FactTimes {
     Timestamp reported_at;
     std::optional<Timestamp> accepted_at;    // first accept (立案)
     std::optional<Timestamp> dispatched_at;  // first dispatch (交办): the cohort time
@@ -56,7 +52,23 @@ struct ReportFacts {
     std::optional<Timestamp> closed_at;      // the close in force at as_of; absent when open
     bool reopened = false;                   // reopened (返工) at least once
     bool supervised = false;                 // at least one supervise (督办)
-    std::vector<std::string> assignees;      // of the latest dispatch
+};
+
+/// One event of a history, in seq order, folded into what was true before it (the rule
+/// of history_at below, for callers that keep events in their own form). `event_due` is
+/// the dispatch's deadline, `report_due` the report's (used when a dispatch has none).
+/// Returns true for a dispatch: its assignees become the report's.
+bool apply_event(FactTimes& facts, EventKind kind, Timestamp at, const std::optional<Timestamp>& event_due,
+                 const std::optional<Timestamp>& report_due) noexcept;
+
+/// What was true of one report at an instant `as_of`, with its keys.
+struct ReportFacts : FactTimes {
+    long long id = 0;
+    std::string town;
+    std::string grid;
+    std::string platform;
+    std::string category;
+    std::vector<std::string> assignees;  // of the latest dispatch
 };
 
 /// Folds a history at `as_of`. A report closed after as_of, or closed and then reopened
@@ -117,7 +129,10 @@ struct CompletionCounter {
 }  // namespace detail
 
 /// Counts facts one at a time into rows keyed by `by` and a total, with the rules of
-/// completion() below, for callers that stream facts instead of holding them all.
+/// completion() below, for callers that stream facts instead of holding them all. A
+/// caller that keeps keys as its own ids resolves each key once with slot() and counts
+/// with add(times, slots): no strings per report (a year of a big town is hundreds of
+/// thousands of reports, and every completion table of the command room reads them).
 class CompletionAccumulator {
 public:
     CompletionAccumulator(Timestamp from, Timestamp to, Timestamp as_of, CompletionBy by,
@@ -125,19 +140,34 @@ public:
 
     void add(const ReportFacts& facts);
 
+    /// The row of a key, created empty if new (not used for by=month).
+    std::size_t slot(std::string_view key);
+    /// One report counted under the rows `slots`: one for by=town|grid|platform|category
+    /// (none for a report without a grid), its latest dispatch's assignees for worker;
+    /// ignored for month, where each count goes to the month of its own time.
+    void add(const FactTimes& facts, std::span<const std::size_t> slots);
+
+    /// Whether add() would count anything of these facts: a report with nothing in the
+    /// period makes no row, so keys are resolved only for those that do.
+    bool counts(const FactTimes& facts) const noexcept;
+
+    CompletionBy by() const noexcept { return m_by; }
+
     /// Rows ordered by key, with rates and hours filled in.
     std::vector<CompletionRow> rows();
     /// Every fact as one scope.
     Indicators total();
 
 private:
-    detail::CompletionCounter& row(std::string_view key);
+    std::size_t month_slot(Timestamp t);
 
     Timestamp m_from, m_to, m_as_of;
     CompletionBy m_by;
-    std::map<std::string, detail::CompletionCounter, std::less<>> m_rows;
+    std::vector<detail::CompletionCounter> m_counters;
+    std::map<std::string, std::size_t, std::less<>> m_keys;  // key → m_counters[]
+    std::map<int, std::size_t> m_months;                      // year * 12 + month - 1 → m_counters[]
     detail::CompletionCounter m_total;
-    std::string m_month;  // scratch for by=month keys
+    std::vector<std::size_t> m_scratch;  // slots of the ReportFacts overload
 };
 
 /// Counts facts into rows keyed by `by`. Each count uses its own time: reported by

@@ -272,8 +272,7 @@ CompletionAnswer completion_report(Database& db, const analytics::CompletionPara
     }
     analytics::CompletionAccumulator counts(p.from, p.to, p.as_of, p.by, keys);
     if (cache) {
-        // Streamed: a year of a big town is hundreds of thousands of facts.
-        cache->for_each_fact(query, [&](const analytics::ReportFacts& f) { counts.add(f); });
+        cache->count_completion(query, counts);
     } else {
         for (const auto& f : load_facts(db, query)) counts.add(f);
     }

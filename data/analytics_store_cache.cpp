@@ -313,6 +313,60 @@ struct ReportCache::Impl {
         analytics::history_at(scratch, as_of, out);
     }
 
+    void count_completion(const HistoryQuery& q, analytics::CompletionAccumulator& acc) const {
+        std::shared_lock lock(data_mutex);
+        constexpr std::size_t unresolved = static_cast<std::size_t>(-1);
+        const auto by = acc.by();
+        // Interned id → the accumulator's row, resolved on first sight.
+        std::vector<std::size_t> slot_of(by == analytics::CompletionBy::worker ? 0 : strings.size(), unresolved);
+        std::unordered_map<std::uint32_t, std::vector<std::size_t>> worker_slots;  // assignee list → rows
+        const std::int64_t as_of = epoch(q.as_of);
+        // Nothing of a report reported at or after this counts: its events come later still.
+        const std::int64_t after = std::min(epoch(q.to), as_of == LLONG_MAX ? as_of : as_of + 1);
+        const bool all = q.town.empty() || q.town == "all";
+        std::vector<std::size_t> slots;
+        for (const auto& [code, town] : towns) {
+            if (!all && code != q.town) continue;
+            const std::size_t town_slot = by == analytics::CompletionBy::town ? acc.slot(code) : unresolved;
+            for (const auto& r : town.reports) {
+                if (r.gone || r.reported_at >= after) continue;
+                analytics::FactTimes facts;
+                facts.reported_at = to_time(r.reported_at);
+                const std::optional<Timestamp> report_due = r.due == k_none ? std::nullopt : std::optional(to_time(r.due));
+                std::uint32_t assignees = 0;
+                for (std::uint32_t k = r.first; k < r.first + r.count; ++k) {
+                    const Event& e = town.events[k];
+                    if (e.at > as_of) continue;  // has not happened yet at as_of
+                    const std::optional<Timestamp> event_due = e.due == k_none ? std::nullopt : std::optional(to_time(e.due));
+                    if (analytics::apply_event(facts, e.kind, to_time(e.at), event_due, report_due)) assignees = e.assignees;
+                }
+                if (!acc.counts(facts)) continue;
+                slots.clear();
+                auto keyed = [&](std::uint32_t id) {
+                    if (slot_of[id] == unresolved) slot_of[id] = acc.slot(strings[id]);
+                    slots.push_back(slot_of[id]);
+                };
+                switch (by) {
+                case analytics::CompletionBy::town: slots.push_back(town_slot); break;
+                case analytics::CompletionBy::grid:
+                    if (r.grid != 0) keyed(r.grid);
+                    break;
+                case analytics::CompletionBy::platform: keyed(r.platform); break;
+                case analytics::CompletionBy::category: keyed(r.category); break;
+                case analytics::CompletionBy::worker: {
+                    auto [it, fresh] = worker_slots.try_emplace(assignees);
+                    if (fresh)
+                        for (const auto& w : assignee_lists[assignees]) it->second.push_back(acc.slot(w));
+                    slots = it->second;
+                    break;
+                }
+                case analytics::CompletionBy::month: break;
+                }
+                acc.add(facts, slots);
+            }
+        }
+    }
+
     void for_each_fact(const HistoryQuery& q, const std::function<void(const analytics::ReportFacts&)>& fn) const {
         std::shared_lock lock(data_mutex);
         analytics::ReportHistory scratch;
@@ -383,6 +437,11 @@ void ReportCache::for_each_fact(const HistoryQuery& query,
                                 const std::function<void(const analytics::ReportFacts&)>& fn) {
     m_impl->catch_up();
     m_impl->for_each_fact(query, fn);
+}
+
+void ReportCache::count_completion(const HistoryQuery& query, analytics::CompletionAccumulator& acc) {
+    m_impl->catch_up();
+    m_impl->count_completion(query, acc);
 }
 
 void ReportCache::refresh() { m_impl->catch_up(); }

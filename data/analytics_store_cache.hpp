@@ -42,6 +42,11 @@ public:
     /// what you keep). `fn` runs under the copy's read lock: it must not call back here.
     void for_each_fact(const HistoryQuery& query, const std::function<void(const analytics::ReportFacts&)>& fn);
 
+    /// Counts what for_each_fact(query) would hand out (include_open aside: the
+    /// accumulator picks its own cohort) into `acc`, from the copy's interned ids: no
+    /// strings or histories per report. Catches up with the database first.
+    void count_completion(const HistoryQuery& query, analytics::CompletionAccumulator& acc);
+
     /// Reports per grid id and period, by reported_at: counts[grid][k] for reported_at in
     /// [bounds[k], bounds[k+1]); optionally one platform or category. Reports without a
     /// grid are left out. The answer of load_grid_counts / load_monthly_counts, from the

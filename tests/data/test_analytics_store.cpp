@@ -140,6 +140,66 @@ TEST(AnalyticsStore, CountsPerGridFromTheCopyEqualSql) {
     }
 }
 
+void expect_same(const analytics::Indicators& a, const analytics::Indicators& b) {
+    EXPECT_EQ(a.reported, b.reported);
+    EXPECT_EQ(a.accepted, b.accepted);
+    EXPECT_EQ(a.dispatched, b.dispatched);
+    EXPECT_EQ(a.due, b.due);
+    EXPECT_EQ(a.closed, b.closed);
+    EXPECT_EQ(a.closed_on_time, b.closed_on_time);
+    EXPECT_EQ(a.overdue_open, b.overdue_open);
+    EXPECT_EQ(a.in_time_open, b.in_time_open);
+    EXPECT_EQ(a.reopened, b.reopened);
+    EXPECT_EQ(a.supervised, b.supervised);
+    EXPECT_EQ(a.completion_rate, b.completion_rate);
+    EXPECT_EQ(a.on_time_rate, b.on_time_rate);
+    EXPECT_EQ(a.rework_rate, b.rework_rate);
+    EXPECT_EQ(a.median_hours, b.median_hours);
+    EXPECT_EQ(a.p90_hours, b.p90_hours);
+}
+
+// The completion table counted from the copy's ids (no facts built) is the one SQL's
+// facts give, for every grouping, with as_of at the end and inside the period (events
+// after it must not count), and after writes the copy caught up with.
+TEST(AnalyticsStore, CompletionFromTheCopyEqualsCompletionFromSql) {
+    auto& t = test::demo_database();
+    ReportCache cache(t.db());
+    const std::vector<analytics::CompletionParams> periods{
+        {"chengdong", at("2025-07-01"), at("2026-07-01"), analytics::CompletionBy::town, at("2026-06-21T00:00:00+08:00")},
+        {"tashi", at("2026-03-01"), at("2026-04-01"), analytics::CompletionBy::town, at("2026-03-20T00:00:00+08:00")},
+        {"all", at("2026-01-01"), at("2026-07-01"), analytics::CompletionBy::town, at("2026-05-10T08:00:00+08:00")},
+    };
+    auto check = [&] {
+        for (auto p : periods) {
+            for (auto by : {analytics::CompletionBy::town, analytics::CompletionBy::grid, analytics::CompletionBy::platform,
+                            analytics::CompletionBy::category, analytics::CompletionBy::worker, analytics::CompletionBy::month}) {
+                p.by = by;
+                SCOPED_TRACE(p.town + " by " + std::string(analytics::by_name(by)) + " as of " + format_rfc3339(p.as_of));
+                const auto copy = completion_report(t.db(), p, &cache);
+                const auto sql = completion_report(t.db(), p, nullptr);
+                EXPECT_GT(sql.total.dispatched, 0);
+                expect_same(copy.total, sql.total);
+                ASSERT_EQ(copy.rows.size(), sql.rows.size());
+                for (std::size_t i = 0; i < sql.rows.size(); ++i) {
+                    SCOPED_TRACE(sql.rows[i].key);
+                    EXPECT_EQ(copy.rows[i].key, sql.rows[i].key);
+                    expect_same(copy.rows[i].values, sql.rows[i].values);
+                }
+            }
+        }
+    };
+    check();
+    // A reopen and a close the copy learns of through report_changes.
+    t.scalar("INSERT INTO report_events (town, report, seq, action, from_status, to_status, actor, at) "
+             "SELECT town, id, (SELECT max(seq) + 1 FROM report_events e WHERE e.town = r.town AND e.report = r.id), "
+             "'reopen', 'closed', 'in_progress', 'test', '2026-06-20T10:00:00+08:00' FROM reports r "
+             "WHERE town = 'chengdong' AND status = 'closed' AND id = (SELECT min(id) FROM reports WHERE town = 'chengdong' "
+             "AND status = 'closed' AND reported_at >= '2026-03-01')");
+    check();
+    t.scalar("DELETE FROM report_events WHERE town = 'chengdong' AND actor = 'test'");
+    check();
+}
+
 // Drawn in degrees near 119.5°E 29°N, one cell s = 0.001° (≈ 97 m × 111 m):
 //
 //    C D
