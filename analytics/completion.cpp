@@ -32,9 +32,8 @@ void finish(Counter& c) {
     v.on_time_rate = ratio(v.closed_on_time, v.due);
     v.closed_share = ratio(v.closed, v.dispatched);
     v.rework_rate = ratio(v.reopened, v.closed);
-    std::sort(c.hours.begin(), c.hours.end());
-    v.median_hours = quantile_sorted(c.hours, 0.5);
-    v.p90_hours = quantile_sorted(c.hours, 0.9);
+    v.median_hours = quantile_select(c.hours, 0.5);
+    v.p90_hours = quantile_select(c.hours, 0.9);
 }
 
 // The cohort part of STATS.md: one dispatched report into one counter.
@@ -194,17 +193,15 @@ std::vector<CompletionRow> CompletionAccumulator::rows() {
     std::vector<CompletionRow> out;
     out.reserve(m_keys.size());
     for (const auto& [key, index] : m_keys) {
-        Counter c = m_counters[index];
-        finish(c);
-        out.push_back({key, c.values});
+        finish(m_counters[index]);  // reorders hours only: rows() may be called again
+        out.push_back({key, m_counters[index].values});
     }
     return out;
 }
 
 Indicators CompletionAccumulator::total() {
-    Counter c = m_total;
-    finish(c);
-    return c.values;
+    finish(m_total);
+    return m_total.values;
 }
 
 std::vector<CompletionRow> completion(std::span<const ReportFacts> facts, Timestamp from, Timestamp to,
@@ -226,6 +223,17 @@ std::optional<double> quantile_sorted(std::span<const double> sorted, double q) 
     const auto lo = static_cast<std::size_t>(std::floor(h));
     const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
     return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+std::optional<double> quantile_select(std::span<double> values, double q) noexcept {
+    if (values.empty()) return std::nullopt;
+    const double h = (static_cast<double>(values.size()) - 1) * std::clamp(q, 0.0, 1.0);
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const auto at_lo = values.begin() + static_cast<std::ptrdiff_t>(lo);
+    std::nth_element(values.begin(), at_lo, values.end());
+    // The next rank is the smallest of what nth_element left above it.
+    const double next = lo + 1 < values.size() ? *std::min_element(at_lo + 1, values.end()) : *at_lo;
+    return *at_lo + (h - static_cast<double>(lo)) * (next - *at_lo);
 }
 
 std::string shanghai_month_key(Timestamp t) {

@@ -187,6 +187,10 @@ Indicators completion_total(std::span<const ReportFacts> facts, Timestamp from, 
 /// values; nullopt for none. q in [0, 1].
 std::optional<double> quantile_sorted(std::span<const double> sorted, double q) noexcept;
 
+/// The same quantile of values in any order, reordering them (nth_element: linear, where
+/// sorting a year's closed reports of a big town took most of a completion table).
+std::optional<double> quantile_select(std::span<double> values, double q) noexcept;
+
 /// "YYYY-MM" of an instant in Asia/Shanghai.
 std::string shanghai_month_key(Timestamp t);
 

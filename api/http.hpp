@@ -85,6 +85,10 @@ struct Route {
     /// Larger bodies are refused with 413 before anything parses them.
     std::size_t max_body = k_default_max_body;
     RouteClass route_class = RouteClass::standard;
+    /// For a heavy route: the requests (by their query) that are cheap enough to wait in
+    /// the read queue instead, at full priority. One town's completion table is a scan of
+    /// that town's copy (milliseconds at a million reports); the whole province's is not.
+    std::function<bool(const std::map<std::string, std::string>& query)> light_when = nullptr;
 };
 
 struct Match {

@@ -129,6 +129,13 @@ json meeting_json(const analytics::MeetingPack& p) {
             {"maps", maps}};
 }
 
+// One town's analytics read that town's part of the in-process copy: cheap, so they
+// queue with the reads; the whole province ("all") stays heavy.
+bool one_town(const std::map<std::string, std::string>& query) {
+    const auto town = query.find("town");
+    return town != query.end() && !town->second.empty() && town->second != "all";
+}
+
 }  // namespace
 
 void add_analytics_routes(Router& router, data::Database& db, data::ReportCache* cache, analytics::MapRenderer maps,
@@ -155,7 +162,7 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                    {"rows", rows},
                                    {"total", indicators_json(answer.total)}};
                     return Response::json(200, out.dump());
-                }, k_default_max_body, RouteClass::heavy});
+                }, k_default_max_body, RouteClass::heavy, one_town});
 
     router.add({"GET", "/api/v1/analytics/hotspots", Access::token,
                 {"town", "from", "to", "platform", "category", "weights", "fdr"}, [&db, cache, &towns](Context& ctx) {
@@ -182,7 +189,7 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                  {"p", opt(report.moran->p)},
                                  {"p_sim", opt(report.moran->p_sim)}};
                     return Response::json(200, json{{"grids", grids}, {"moran", moran}}.dump());
-                }, k_default_max_body, RouteClass::heavy});
+                }, k_default_max_body, RouteClass::heavy, one_town});
 
     router.add({"GET", "/api/v1/analytics/trends", Access::token,
                 {"town", "end", "months", "platform", "category", "weights"}, [&db, cache, &towns](Context& ctx) {
@@ -204,7 +211,7 @@ void add_analytics_routes(Router& router, data::Database& db, data::ReportCache*
                                          {"category", g.emerging.category}});
                     }
                     return Response::json(200, json{{"months", report.months}, {"grids", grids}}.dump());
-                }, k_default_max_body, RouteClass::heavy});
+                }, k_default_max_body, RouteClass::heavy, one_town});
 
     router.add({"GET", "/api/v1/meetings/{town}/{month}", Access::token, {"f", "as_of"}, [&db, cache, maps, &towns](Context& ctx) {
                     require_analyst(ctx);

@@ -210,7 +210,7 @@ public:
             out = problem(500, "internal", "Internal server error", "the request could not be read");
             return send(writer, out);
         }
-        const auto work = m_service->work_class(request.method, request.path);
+        const auto work = m_service->work_class(request);
         auto& pool = *(*m_pools)[static_cast<std::size_t>(work)];
         auto shared_writer = std::make_shared<Http::ResponseWriter>(std::move(writer));
         const bool queued = pool.try_post([service = m_service, request = std::move(request), shared_writer, in_flight = m_in_flight]() {

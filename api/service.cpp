@@ -122,12 +122,16 @@ void Service::charge(RateLimiter& limiter, const std::string& key) {
     }
 }
 
-WorkClass Service::work_class(const std::string& method, const std::string& path) const {
+WorkClass Service::work_class(const Request& request) const {
+    const auto& method = request.method;
+    const auto& path = request.path;
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") return WorkClass::probe;
     const auto match = m_router.match(method, path);
     if (match.route != nullptr) {
         if (match.route->route_class == RouteClass::tile) return WorkClass::tiles;
-        if (match.route->route_class == RouteClass::heavy) return WorkClass::heavy;
+        if (match.route->route_class == RouteClass::heavy &&
+            !(match.route->light_when && match.route->light_when(request.query)))
+            return WorkClass::heavy;
     }
     return method == "GET" || method == "HEAD" || method == "OPTIONS" ? WorkClass::read : WorkClass::write;
 }

@@ -88,8 +88,9 @@ public:
     /// Never throws: every failure is a problem+json response.
     Response handle(const Request& request);
 
-    /// Which queue a request waits in (api/http.hpp WorkClass), from its route.
-    WorkClass work_class(const std::string& method, const std::string& path) const;
+    /// Which queue a request waits in (api/http.hpp WorkClass), from its route (and, for
+    /// a heavy route with Route::light_when, its query).
+    WorkClass work_class(const Request& request) const;
 
     const Router& router() const noexcept { return m_router; }
     /// For the HTTP front's own gauges (add_source before serving).

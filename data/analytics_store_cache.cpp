@@ -62,6 +62,7 @@ struct Town {
     std::vector<Event> events;                          // appended to; a re-read report leaves its old slots
     std::size_t dead_events = 0;                        // slots no report points to (old, or of gone reports)
     std::size_t gone = 0;                               // reports marked gone
+    std::size_t live_events = 0;                        // events of reports not gone
 };
 
 // Drops the slots of re-read and deleted reports once they are as many as half the live
@@ -160,6 +161,7 @@ struct ReportCache::Impl {
                     auto& old = town.reports[it->second];
                     town.dead_events += old.count;
                     if (old.gone) --town.gone;
+                    else town.live_events -= old.count;
                     old = r;
                 }
                 report = &town.reports[it->second];
@@ -172,6 +174,7 @@ struct ReportCache::Impl {
             e.assignees = row[9].is_null() ? 0 : intern_assignees(row[9].as<std::string>());
             town.events.push_back(e);
             ++report->count;
+            ++town.live_events;
         }
     }
 
@@ -197,13 +200,13 @@ struct ReportCache::Impl {
         recount();
     }
 
+    // Per town, not per report: it runs after every catch-up.
     void recount() {
         stats.reports = stats.events = stats.event_slots = 0;
         for (const auto& [code, town] : towns) {
             stats.reports += town.reports.size() - town.gone;
             stats.event_slots += town.events.size();
-            for (const auto& r : town.reports)
-                if (!r.gone) stats.events += r.count;
+            stats.events += town.live_events;
         }
     }
 
@@ -263,6 +266,7 @@ struct ReportCache::Impl {
                 if (it != town.index.end() && !town.reports[it->second].gone) {
                     town.reports[it->second].gone = true;
                     ++town.gone;
+                    town.live_events -= town.reports[it->second].count;
                 }
             }
             read_into(town, fetched[code]);

@@ -32,7 +32,7 @@ using detail::split_commas;
 using detail::text_or_null;
 
 // Every column of a ReportRecord; the grid's staff are the current ones.
-constexpr const char* k_report_select = R"sql(
+constexpr const char* k_report_columns = R"sql(
 SELECT r.id, r.town, r.client_id, r.category, r.platform, r.description, r.source, r.status, r.input_crs,
        r.assign_method, r.reporter, ST_X(r.geom), ST_Y(r.geom), r.assign_distance_m,
        r.grid, g.code, g.name, r.grid_version,
@@ -42,13 +42,18 @@ SELECT r.id, r.town, r.client_id, r.category, r.platform, r.description, r.sourc
        extract(epoch FROM r.due_at)::bigint, extract(epoch FROM r.resolved_at)::bigint,
        extract(epoch FROM r.closed_at)::bigint,
        r.handling, r.mode, array_to_string(r.assignees, ','), r.reopen_count, r.supervise_count
-FROM reports r
+)sql";
+
+// The grid of the report's version and its current leader and worker, joined to `r`.
+constexpr const char* k_report_joins = R"sql(
 LEFT JOIN grids g ON g.town = r.town AND g.id = r.grid AND g.version = r.grid_version
 LEFT JOIN grid_staff sl ON sl.town = r.town AND sl.grid = r.grid AND sl.role = 'leader'
 LEFT JOIN workers l ON l.town = sl.town AND l.id = sl.worker
 LEFT JOIN grid_staff sw ON sw.town = r.town AND sw.grid = r.grid AND sw.role = 'worker'
 LEFT JOIN workers w ON w.town = sw.town AND w.id = sw.worker
 )sql";
+
+const std::string k_report_select = std::string(k_report_columns) + " FROM reports r" + k_report_joins;
 
 ReportRecord record_from_row(const pqxx::row& r) {
     ReportRecord rec;
@@ -518,20 +523,39 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
     if (f.after) after_t = f.after->first, after_id = f.after->second;
     m_db.run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
+        // The page is chosen first and joined to its grids and staff after: joined first,
+        // PostgreSQL sorted every matching report with its staff to keep 50. One town and
+        // one status are equalities (an ordered index scan); a page of open statuses only
+        // names the open condition so that the open reports' index (0012) can serve it.
+        const bool one_town = towns && (f.town || caller.towns.size() == 1);
+        const bool open_only =
+            f.overdue_only ||
+            (!f.statuses.empty() && std::none_of(f.statuses.begin(), f.statuses.end(),
+                                                 [](const std::string& st) { return st == "closed" || st == "rejected"; }));
+        const bool by_status = f.statuses.size() > 1;
+        const std::string where =
+            std::string(one_town ? "r.town = ($1::text[])[1]" : "($1::text[] IS NULL OR r.town = ANY($1::text[]))") +
+            (open_only ? " AND r.status NOT IN ('closed', 'rejected')" : "") +
+            (by_status ? " AND r.status = st.status"
+                       : " AND ($3::text[] IS NULL OR r.status = ($3::text[])[1])") +
+            " AND ($2::text IS NULL OR r.grid = $2)"
+            " AND ($4::text[] IS NULL OR r.platform = ANY($4::text[]))"
+            " AND ($5::text[] IS NULL OR r.category = ANY($5::text[]))"
+            " AND ($6::bigint IS NULL OR r.reported_at >= to_timestamp($6))"
+            " AND ($7::bigint IS NULL OR r.reported_at < to_timestamp($7))"
+            " AND ($8::float8 IS NULL OR r.geom && ST_MakeEnvelope($8, $9, $10, $11, 4490))"
+            " AND (NOT $12::bool OR (r.status NOT IN ('closed', 'rejected') AND r.due_at < to_timestamp($16)))"
+            " AND ($13::bigint IS NULL OR (r.reported_at, r.id) < (to_timestamp($13), $14::bigint))";
+        constexpr const char* order = " ORDER BY r.reported_at DESC, r.id DESC";
+        // Several statuses: a page of each (an ordered scan of its own), merged. With
+        // status = ANY(…) the index gives no order and every matching report was sorted.
+        const std::string chosen =
+            by_status ? "SELECT r.* FROM unnest($3::text[]) AS st(status) CROSS JOIN LATERAL (SELECT * FROM reports r WHERE " +
+                            where + order + " LIMIT $15) r" + order + " LIMIT $15"
+                      : "SELECT * FROM reports r WHERE " + where + order + " LIMIT $15";
+        const std::string sql = std::string(k_report_columns) + " FROM (" + chosen + ") r" + k_report_joins + order;
         auto res = tx.exec_params(
-            std::string(k_report_select) +
-                " WHERE ($1::text[] IS NULL OR r.town = ANY($1::text[]))"
-                " AND ($2::text IS NULL OR r.grid = $2)"
-                " AND ($3::text[] IS NULL OR r.status = ANY($3::text[]))"
-                " AND ($4::text[] IS NULL OR r.platform = ANY($4::text[]))"
-                " AND ($5::text[] IS NULL OR r.category = ANY($5::text[]))"
-                " AND ($6::bigint IS NULL OR r.reported_at >= to_timestamp($6))"
-                " AND ($7::bigint IS NULL OR r.reported_at < to_timestamp($7))"
-                " AND ($8::float8 IS NULL OR r.geom && ST_MakeEnvelope($8, $9, $10, $11, 4490))"
-                 " AND (NOT $12::bool OR (r.status NOT IN ('closed', 'rejected') AND r.due_at < to_timestamp($16)))"
-                " AND ($13::bigint IS NULL OR (r.reported_at, r.id) < (to_timestamp($13), $14::bigint))"
-                " ORDER BY r.reported_at DESC, r.id DESC LIMIT $15",
-            towns, f.grid, array_or_null(f.statuses), array_or_null(platforms), array_or_null(f.categories),
+            sql, towns, f.grid, array_or_null(f.statuses), array_or_null(platforms), array_or_null(f.categories),
             detail::epoch_param(f.from), detail::epoch_param(f.to), w, s, e, n, f.overdue_only, after_t, after_id,
             f.limit + 1, static_cast<long long>(now_seconds().time_since_epoch().count()));
         for (const auto& r : res) page.reports.push_back(record_from_row(r));

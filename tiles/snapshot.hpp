@@ -52,7 +52,7 @@ using BucketKey = std::pair<std::string, std::string>;  // (town, grid); grid ""
 struct Bucket {
     BucketKey key;
     std::int64_t version = 0;
-    std::vector<ReportPoint> points;           // sorted by x
+    std::vector<ReportPoint> points;           // sorted by x, then id
     std::vector<std::int64_t> open_due;        // due_at of open reports, sorted
     std::shared_ptr<const GridShape> grid;     // null for the unassigned bucket or a retired grid
     Box bbox = Box::empty();                   // points ∪ grid outline

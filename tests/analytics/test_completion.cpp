@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include <fstream>
 
 using namespace wangge;
@@ -234,6 +237,25 @@ TEST(Completion, QuantilesInterpolateBetweenClosestRanks) {
     EXPECT_DOUBLE_EQ(*quantile_sorted(v, 0.9), 3.7);
     EXPECT_DOUBLE_EQ(*quantile_sorted(std::vector<double>{5}, 0.9), 5);
     EXPECT_FALSE(quantile_sorted(std::vector<double>{}, 0.5).has_value());
+}
+
+// The linear selection the tables use gives the sorted answer to the last bit, ties and
+// all, whatever order the values come in.
+TEST(Completion, QuantilesBySelectionEqualQuantilesOfTheSortedValues) {
+    std::uint64_t state = 42;
+    auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+    for (std::size_t n : {1u, 2u, 3u, 10u, 101u, 1000u}) {
+        std::vector<double> values;
+        for (std::size_t i = 0; i < n; ++i) values.push_back(static_cast<double>(next() >> 54) / 7.0);  // many ties
+        auto sorted = values;
+        std::sort(sorted.begin(), sorted.end());
+        for (double q : {0.0, 0.1, 0.5, 0.9, 0.99, 1.0}) {
+            auto shuffled = values;
+            EXPECT_EQ(quantile_select(shuffled, q), quantile_sorted(sorted, q)) << n << " values, q " << q;
+        }
+    }
+    std::vector<double> none;
+    EXPECT_FALSE(quantile_select(none, 0.5).has_value());
 }
 
 TEST(Completion, PercentFormattingAndNames) {

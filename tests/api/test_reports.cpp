@@ -292,26 +292,43 @@ TEST_F(Reports, RolesAndTownsAreEnforced) {
 }
 
 TEST_F(Reports, ListingFiltersAndCursorPagingVisitEachReportOnce) {
-    std::set<long long> seen;
-    std::map<std::string, std::string> query{{"town", "tashi"}, {"limit", "97"}, {"status", "closed,rejected"}};
-    long long last_time = std::numeric_limits<long long>::max();
-    for (int pages = 0; pages < 1000; ++pages) {
-        auto r = call("GET", "/api/v1/reports", admin, "", query);
-        ASSERT_EQ(r.status, 200) << r.body;
-        const auto page = json::parse(r.body);
-        for (const auto& f : page.at("features")) {
-            EXPECT_TRUE(seen.insert(f.at("id").get<long long>()).second) << "seen twice: " << f.at("id");
-            EXPECT_EQ(f.at("properties").at("town"), "tashi");
-            const auto status = f.at("properties").at("status").get<std::string>();
-            EXPECT_TRUE(status == "closed" || status == "rejected");
-            const auto at = parse_rfc3339(f.at("properties").at("reported_at").get<std::string>())->time_since_epoch().count();
-            EXPECT_LE(at, last_time) << "newest first";
-            last_time = at;
+    // Several statuses (a page of each, merged), open ones (the open reports' index), one.
+    for (const std::string statuses : {"closed,rejected", "reported,dispatched,in_progress", "in_progress"}) {
+        SCOPED_TRACE(statuses);
+        std::set<std::string> wanted;
+        std::string sql_list;
+        for (std::size_t start = 0; start <= statuses.size();) {
+            auto end = statuses.find(',', start);
+            if (end == std::string::npos) end = statuses.size();
+            wanted.insert(statuses.substr(start, end - start));
+            sql_list += (sql_list.empty() ? "'" : ", '") + statuses.substr(start, end - start) + "'";
+            start = end + 1;
         }
-        if (!page.contains("next_cursor")) break;
-        query["cursor"] = page.at("next_cursor");
+        std::set<long long> seen;
+        std::map<std::string, std::string> query{{"town", "tashi"}, {"limit", "97"}, {"status", statuses}};
+        std::pair<long long, long long> last{std::numeric_limits<long long>::max(), 0};
+        for (int pages = 0; pages < 1000; ++pages) {
+            auto r = call("GET", "/api/v1/reports", admin, "", query);
+            ASSERT_EQ(r.status, 200) << r.body;
+            const auto page = json::parse(r.body);
+            for (const auto& f : page.at("features")) {
+                const auto id = f.at("id").get<long long>();
+                EXPECT_TRUE(seen.insert(id).second) << "seen twice: " << id;
+                EXPECT_EQ(f.at("properties").at("town"), "tashi");
+                EXPECT_TRUE(wanted.contains(f.at("properties").at("status").get<std::string>()));
+                const auto at = parse_rfc3339(f.at("properties").at("reported_at").get<std::string>())->time_since_epoch().count();
+                const std::pair<long long, long long> key{at, id};
+                if (last.second != 0) {
+                    EXPECT_TRUE(key < last) << "newest first, then by id";
+                }
+                last = key;
+            }
+            if (!page.contains("next_cursor")) break;
+            query["cursor"] = page.at("next_cursor");
+        }
+        EXPECT_GT(seen.size(), 0u);
+        EXPECT_EQ(std::to_string(seen.size()), count("town = 'tashi' AND status IN (" + sql_list + ")"));
     }
-    EXPECT_EQ(std::to_string(seen.size()), count("town = 'tashi' AND status IN ('closed', 'rejected')"));
 
     auto overdue = json::parse(call("GET", "/api/v1/reports", admin, "", {{"overdue", "true"}, {"limit", "10000"}}).body);
     EXPECT_EQ(std::to_string(overdue.at("features").size()),

@@ -249,3 +249,27 @@ TEST(ApiWithoutDatabase, ReadyzAndDataRoutesAre503) {
     r.path = "/healthz";
     EXPECT_EQ(service.handle(r).status, 200) << "the process itself is healthy";
 }
+
+// Each request waits in the queue of what it costs: one town's analytics with the reads,
+// the whole province's, meeting packs and batches with the heavy work, tiles with tiles.
+TEST_F(ApiTest, RequestsQueueByWhatTheyCost) {
+    auto klass = [&](const std::string& method, const std::string& path, std::map<std::string, std::string> query = {}) {
+        api::Request r;
+        r.method = method;
+        r.path = path;
+        r.query = std::move(query);
+        return service.work_class(r);
+    };
+    for (const char* path : {"/api/v1/analytics/completion", "/api/v1/analytics/hotspots", "/api/v1/analytics/trends"}) {
+        SCOPED_TRACE(path);
+        EXPECT_EQ(klass("GET", path, {{"town", "tashi"}}), api::WorkClass::read);
+        EXPECT_EQ(klass("GET", path, {{"town", "all"}}), api::WorkClass::heavy);
+        EXPECT_EQ(klass("GET", path), api::WorkClass::heavy);
+    }
+    EXPECT_EQ(klass("GET", "/api/v1/meetings/tashi/2026-05", {{"town", "tashi"}}), api::WorkClass::heavy);
+    EXPECT_EQ(klass("POST", "/api/v1/reports:batch"), api::WorkClass::heavy);
+    EXPECT_EQ(klass("POST", "/api/v1/reports"), api::WorkClass::write);
+    EXPECT_EQ(klass("GET", "/api/v1/reports", {{"town", "tashi"}}), api::WorkClass::read);
+    EXPECT_EQ(klass("GET", "/tiles/reports/12/3421/1712.png"), api::WorkClass::tiles);
+    EXPECT_EQ(klass("GET", "/healthz"), api::WorkClass::probe);
+}
