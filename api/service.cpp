@@ -7,6 +7,7 @@
 #include "data/analytics_store_cache.hpp"
 #include "data/change_feed.hpp"
 #include "data/db.hpp"
+#include "data/migrate.hpp"
 #include "data/reports.hpp"
 #include "data/token_store.hpp"
 #include "data/town_directory.hpp"
@@ -142,7 +143,19 @@ void Service::start_warm_up() {
         std::string name;
         std::function<void()> load;
     };
-    std::vector<Piece> pieces{{"grid index", [this] { m_reports->grid_index(); }},
+    // The schema first: a node of this build on a database without its migrations would
+    // answer some routes with 500s (a missing index or table), so it is not ready until
+    // `wangge migrate` has run, and it notices that without a restart.
+    std::vector<Piece> pieces{{"database schema",
+                               [this] {
+                                   const auto pending = data::pending_migrations(m_db);
+                                   if (pending.empty()) return;
+                                   std::string names;
+                                   for (const auto& n : pending) names += (names.empty() ? "" : ", ") + n;
+                                   throw Error(ErrorCode::not_ready, "the database lacks migration(s) " + names +
+                                                                         ": run `wangge migrate`");
+                               }},
+                              {"grid index", [this] { m_reports->grid_index(); }},
                               {"tile snapshot", [this] { m_tiles->warm_up(); }}};
     if (m_report_cache) pieces.push_back({"analytics copy", [this] { m_report_cache->refresh(); }});
     {
@@ -163,6 +176,8 @@ void Service::start_warm_up() {
                     // Not fatal: the database may come up later, grids may be loaded later.
                     if (!logged) log_line("warm-up: loading the " + piece.name + " failed: " + e.what() + "; retrying");
                     logged = true;
+                    std::lock_guard lock(m_warm_mutex);
+                    m_warm_errors[piece.name] = e.what();
                 }
                 for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
@@ -170,6 +185,7 @@ void Service::start_warm_up() {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             std::lock_guard lock(m_warm_mutex);
             std::erase(m_warming, piece.name);
+            m_warm_errors.erase(piece.name);
             std::ostringstream after;
             after << seconds << " s";
             log_line("warm-up: " + piece.name + " loaded after " + after.str());
@@ -201,7 +217,10 @@ void Service::start_housekeeping(std::chrono::seconds every) {
 std::string Service::warming() const {
     std::lock_guard lock(m_warm_mutex);
     std::string out;
-    for (const auto& w : m_warming) out += (out.empty() ? "" : ", ") + w;
+    for (const auto& w : m_warming) {
+        out += (out.empty() ? "" : ", ") + w;
+        if (auto e = m_warm_errors.find(w); e != m_warm_errors.end()) out += " (" + e->second + ")";
+    }
     return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -114,6 +115,7 @@ private:
     std::string warming() const;
     mutable std::mutex m_warm_mutex;
     std::vector<std::string> m_warming;  // guarded by m_warm_mutex
+    std::map<std::string, std::string> m_warm_errors;  // piece → why its last try failed; guarded by m_warm_mutex
     Router m_router;
     Metrics m_metrics;
     RateLimiter m_api_limiter;

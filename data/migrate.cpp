@@ -9,6 +9,8 @@
 
 #include <pqxx/pqxx>
 
+#include <set>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -88,6 +90,21 @@ int sync_holidays(pqxx::work& tx, const std::vector<CalendarDay>& days) {
 std::filesystem::path data_dir() {
     if (const char* env = std::getenv("WANGGE_DATA_DIR"); env != nullptr && *env != '\0') return env;
     return WANGGE_SOURCE_DATA_DIR;
+}
+
+std::vector<std::string> pending_migrations(Database& db) {
+    std::vector<std::string> pending;
+    db.run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        std::set<std::string> applied;
+        if (!tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null())
+            for (const auto& r : tx.exec("SELECT name FROM schema_migrations")) applied.insert(r[0].as<std::string>());
+        pending.clear();
+        for (const auto& m : k_migrations)
+            if (!applied.contains(std::string(m.name))) pending.emplace_back(m.name);
+    });
+    std::sort(pending.begin(), pending.end());
+    return pending;
 }
 
 MigrationResult migrate(Database& db, const std::filesystem::path& dir) {

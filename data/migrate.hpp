@@ -23,6 +23,12 @@ struct MigrationResult {
 /// @throws Error(internal) when an applied migration's text has changed since
 MigrationResult migrate(Database& db, const std::filesystem::path& data_dir);
 
+/// The compiled-in migrations the database has not recorded as applied, in name order
+/// (all of them when schema_migrations does not exist yet). A server of this build needs
+/// none pending: its queries assume every table and index they create.
+/// @throws Error(database_unavailable) / Error(internal) as Database::run
+std::vector<std::string> pending_migrations(Database& db);
+
 /// Directory of runtime data files: $WANGGE_DATA_DIR or the source tree's data/.
 std::filesystem::path data_dir();
 

@@ -233,6 +233,39 @@ TEST(Reliability, ReadyOnlyOnceEveryCopyIsLoaded) {
     EXPECT_EQ(r.status, 201) << r.body;
 }
 
+// A node of this build on a database that lacks one of its migrations (a rolling upgrade
+// started the new binary before `wangge migrate`) is not ready, says which migration and
+// what to run, and becomes ready once it is applied, without a restart.
+TEST(Reliability, NotReadyWhileTheDatabaseLacksAMigration) {
+    test::TestDatabase t("schema_pending");
+    load_small_demo(t.db());
+    const auto name = t.scalar("SELECT max(name) FROM schema_migrations");
+    const auto sum = t.scalar("SELECT sha256 FROM schema_migrations WHERE name = '" + name + "'");
+    t.scalar("DELETE FROM schema_migrations WHERE name = '" + name + "' RETURNING name");
+    EXPECT_EQ(data::pending_migrations(t.db()), std::vector<std::string>{name});
+
+    test::ServeProcess server(t.conninfo());
+    std::string detail;
+    for (int i = 0; i < 300 && detail.find("lacks migration") == std::string::npos; ++i) {
+        const auto r = fetch(server.base() + "/readyz");
+        ASSERT_EQ(r.status, 503) << r.body;
+        detail = json::parse(r.body).at("detail").get<std::string>();
+        if (detail.find("lacks migration") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(detail.find(name), std::string::npos) << detail;
+    EXPECT_NE(detail.find("wangge migrate"), std::string::npos) << detail;
+    EXPECT_EQ(fetch(server.base() + "/healthz").status, 200);
+
+    t.scalar("INSERT INTO schema_migrations (name, sha256) VALUES ('" + name + "', '" + sum + "') RETURNING name");
+    EXPECT_TRUE(data::pending_migrations(t.db()).empty());
+    int status = 0;
+    for (int i = 0; i < 600 && status != 200; ++i) {
+        status = static_cast<int>(fetch(server.base() + "/readyz").status);
+        if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(status, 200) << server.log();
+}
+
 // Overload: a full queue answers at once with 503 problem+json /problems/overloaded and
 // Retry-After, the other classes (probes here) go on, and nothing else goes wrong.
 TEST(Reliability, AFullQueueIsAQuick503AndProbesStayFast) {
