@@ -3,6 +3,7 @@
 #include "api/routes_tiles.hpp"
 
 #include "core/error.hpp"
+#include "core/free_memory.hpp"
 #include "core/log.hpp"
 #include "data/analytics_store_cache.hpp"
 #include "data/change_feed.hpp"
@@ -46,6 +47,17 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_grid_import_routes(m_router, db, *m_reports, *m_towns);
     add_tile_routes(m_router, *m_tiles, *m_towns);
     m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
+    m_metrics.add_source([] {
+        const auto heap = heap_use();
+        std::ostringstream out;
+        out << "# HELP wangge_heap_held_bytes Heap the allocator holds from the kernel.\n"
+               "# TYPE wangge_heap_held_bytes gauge\n"
+            << "wangge_heap_held_bytes " << heap.held << '\n'
+            << "# HELP wangge_heap_in_use_bytes Heap in use (the rest of the held heap is free).\n"
+               "# TYPE wangge_heap_in_use_bytes gauge\n"
+            << "wangge_heap_in_use_bytes " << heap.in_use << '\n';
+        return out.str();
+    });
     if (!m_options.meeting_maps) {
         // The meeting pack's maps: the month's reports over the town's grids, drawn by
         // the tiles module as one static image.
@@ -198,12 +210,20 @@ void Service::start_housekeeping(std::chrono::seconds every) {
     m_housekeeping = std::jthread([this, every](std::stop_token stop) {
         std::mutex mutex;
         std::condition_variable_any wake;
+        // Freed heap goes back to the kernel every few seconds (core/free_memory.hpp):
+        // without it a node under load kept the high-water mark of every thread's arena.
+        constexpr auto k_trim_every = std::chrono::seconds(5);
+        auto next_prune = std::chrono::steady_clock::now() + every;
         for (;;) {
             {
                 std::unique_lock lock(mutex);
-                wake.wait_for(lock, stop, every, [] { return false; });  // wakes early only to stop
+                wake.wait_for(lock, stop, std::min<std::chrono::steady_clock::duration>(every, k_trim_every),
+                              [] { return false; });  // wakes early only to stop
             }
             if (stop.stop_requested()) return;
+            return_free_memory();
+            if (std::chrono::steady_clock::now() < next_prune) continue;
+            next_prune = std::chrono::steady_clock::now() + every;
             try {
                 if (const auto gone = data::prune_report_changes(m_db); gone > 0)
                     log_line("housekeeping: " + std::to_string(gone) + " old report_changes rows deleted");
