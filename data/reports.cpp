@@ -532,7 +532,11 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
             f.overdue_only ||
             (!f.statuses.empty() && std::none_of(f.statuses.begin(), f.statuses.end(),
                                                  [](const std::string& st) { return st == "closed" || st == "rejected"; }));
-        const bool by_status = f.statuses.size() > 1;
+        // A status named twice is one status: each is a page of its own below.
+        std::vector<std::string> statuses = f.statuses;
+        std::sort(statuses.begin(), statuses.end());
+        statuses.erase(std::unique(statuses.begin(), statuses.end()), statuses.end());
+        const bool by_status = statuses.size() > 1;
         const std::string where =
             std::string(one_town ? "r.town = ($1::text[])[1]" : "($1::text[] IS NULL OR r.town = ANY($1::text[]))") +
             (open_only ? " AND r.status NOT IN ('closed', 'rejected')" : "") +
@@ -555,7 +559,7 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
                       : "SELECT * FROM reports r WHERE " + where + order + " LIMIT $15";
         const std::string sql = std::string(k_report_columns) + " FROM (" + chosen + ") r" + k_report_joins + order;
         auto res = tx.exec_params(
-            sql, towns, f.grid, array_or_null(f.statuses), array_or_null(platforms), array_or_null(f.categories),
+            sql, towns, f.grid, array_or_null(statuses), array_or_null(platforms), array_or_null(f.categories),
             detail::epoch_param(f.from), detail::epoch_param(f.to), w, s, e, n, f.overdue_only, after_t, after_id,
             f.limit + 1, static_cast<long long>(now_seconds().time_since_epoch().count()));
         for (const auto& r : res) page.reports.push_back(record_from_row(r));

@@ -293,7 +293,8 @@ TEST_F(Reports, RolesAndTownsAreEnforced) {
 
 TEST_F(Reports, ListingFiltersAndCursorPagingVisitEachReportOnce) {
     // Several statuses (a page of each, merged), open ones (the open reports' index), one.
-    for (const std::string statuses : {"closed,rejected", "reported,dispatched,in_progress", "in_progress"}) {
+    for (const std::string statuses :
+         {"closed,rejected", "reported,dispatched,in_progress", "in_progress", "in_progress,dispatched,in_progress"}) {
         SCOPED_TRACE(statuses);
         std::set<std::string> wanted;
         std::string sql_list;
