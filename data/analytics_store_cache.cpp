@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -432,15 +433,10 @@ ReportCache::ReportCache(Database& db) : m_impl(std::make_unique<Impl>(db)) {}
 ReportCache::~ReportCache() = default;
 
 std::vector<analytics::ReportFacts> ReportCache::facts(const HistoryQuery& query) {
-    std::vector<analytics::ReportFacts> out;
-    for_each_fact(query, [&](const analytics::ReportFacts& f) { out.push_back(f); });
-    return out;
-}
-
-void ReportCache::for_each_fact(const HistoryQuery& query,
-                                const std::function<void(const analytics::ReportFacts&)>& fn) {
     m_impl->catch_up();
-    m_impl->for_each_fact(query, fn);
+    std::vector<analytics::ReportFacts> out;
+    m_impl->for_each_fact(query, [&](const analytics::ReportFacts& f) { out.push_back(f); });
+    return out;
 }
 
 void ReportCache::count_completion(const HistoryQuery& query, analytics::CompletionAccumulator& acc) {

@@ -13,7 +13,6 @@
 #include "data/analytics_store.hpp"
 
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,11 +37,7 @@ public:
     /// @throws Error(database_unavailable) / Error(internal) as Database::run
     std::vector<analytics::ReportFacts> facts(const HistoryQuery& query);
 
-    /// The same facts one at a time, without holding them all (a reused object: copy
-    /// what you keep). `fn` runs under the copy's read lock: it must not call back here.
-    void for_each_fact(const HistoryQuery& query, const std::function<void(const analytics::ReportFacts&)>& fn);
-
-    /// Counts what for_each_fact(query) would hand out (include_open aside: the
+    /// Counts what facts(query) would give (include_open aside: the
     /// accumulator picks its own cohort) into `acc`, from the copy's interned ids: no
     /// strings or histories per report. Catches up with the database first.
     void count_completion(const HistoryQuery& query, analytics::CompletionAccumulator& acc);
