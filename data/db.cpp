@@ -175,8 +175,21 @@ void Database::run(const std::function<void(pqxx::connection_base&)>& fn) {
             throw Error(ErrorCode::database_unavailable, "the request collided with a concurrent change; try again");
         throw Error(ErrorCode::internal, "database error");
     } catch (const std::exception& e) {
+        // libpqxx reports some losses as a plain failure (a COPY whose server went away:
+        // "Write to table failed"), and the connection may still look open: ask it once,
+        // so an outage answers 503 like every other lost connection, not 500.
+        bool alive = c->c.is_open();
+        if (alive) try {
+                pqxx::nontransaction(c->c).exec("SELECT 1");
+            } catch (const std::exception&) {
+                alive = false;
+            }
+        if (!alive) {
+            c.reset();
+            lost(e.what());
+        }
         std::cerr << "database: " << e.what() << '\n';
-        give_back(c->c.is_open() ? std::move(c) : nullptr);
+        give_back(std::move(c));
         throw Error(ErrorCode::internal, "database error");
     }
 }
