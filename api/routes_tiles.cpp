@@ -254,6 +254,8 @@ std::string tile_metrics(const tiles::TileService& tiles) {
     out += "wangge_tiles_total{result=\"rendered\"} " + std::to_string(s.rendered) + "\n";
     out += "wangge_tiles_total{result=\"cached\"} " + std::to_string(s.cache_hits) + "\n";
     out += "wangge_tiles_total{result=\"not_modified\"} " + std::to_string(s.not_modified) + "\n";
+    out += "wangge_tiles_total{result=\"unchanged_picture\"} " + std::to_string(s.adopted) + "\n";
+    out += "wangge_tiles_total{result=\"shared_render\"} " + std::to_string(s.joined) + "\n";
     out += "# HELP wangge_tile_cache_bytes Tile cache size and budget.\n"
            "# TYPE wangge_tile_cache_bytes gauge\n";
     out += "wangge_tile_cache_bytes{kind=\"used\"} " + std::to_string(s.cache_bytes) + "\n";

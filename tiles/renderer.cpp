@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/thread_priority.hpp"
 #include "tiles/heatmap.hpp"
+#include "tiles/markers.hpp"
 
 #include <mapnik/agg_renderer.hpp>
 #include <mapnik/cairo/cairo_context.hpp>
@@ -121,39 +122,37 @@ public:
         return ds;
     }
 
-    // One marker per look (platform × state) in each cell of 2×2 pixels, and one
-    // multipoint feature per look: a dense cluster at low zoom would otherwise be
-    // hundreds of thousands of identical markers on top of each other, each a Mapnik
-    // feature. Drawing the markers was 92% of a reports tile at 1M reports (perf: a z13
-    // tile of bailongqiao 0.37 s with a marker per pixel); the smallest marker (6 px
-    // across) still covers every report of its cell, which lies within 2√2 px of the
-    // one drawn. Features go in the order done, open, overdue, so overdue markers are
-    // drawn last, on top.
+    // One marker per look (platform × state) at the centre of each cell of 2×2 pixels
+    // that holds such a report (tiles/markers.hpp), and one multipoint feature per look:
+    // a dense cluster at low zoom would otherwise be hundreds of thousands of identical
+    // markers on top of each other, each a Mapnik feature. Drawing the markers was 92% of
+    // a reports tile at 1M reports (perf: a z13 tile of bailongqiao 0.37 s with a marker
+    // per pixel); the smallest marker (6 px across) still covers every report of its
+    // cell, which lies within √2 px of the centre drawn. Drawn at the centre (not at the
+    // first report found), the image depends on the occupied cells only, which is what
+    // lets TileService name it by them. Features go in the order done, open, overdue, so
+    // overdue markers are drawn last, on top.
     std::shared_ptr<mapnik::memory_datasource> reports() {
         auto ds = new_datasource();
         auto ctx = std::make_shared<mapnik::context_type>();
         ctx->push("platform");
         ctx->push("state");
-        const Box reach = m_job.box.expanded(k_marker_reach_px * m_job.scale_factor * m_px);
-        const double cell = 2 * m_job.scale_factor * m_px;
-        const auto cols = static_cast<std::size_t>(std::ceil(reach.width() / cell)) + 1;
-        const auto rows = static_cast<std::size_t>(std::ceil(reach.height() / cell)) + 1;
-        std::vector<std::uint16_t> seen(cols * rows, 0);  // a bit per look
-        constexpr std::size_t k_looks = 12;
-        std::array<mapnik::geometry::multi_point<double>, k_looks> looks;  // index state * 4 + platform
-        m_job.snapshot->for_each_point(m_job.filter, reach, [&](const ReportPoint& p) {
-            const std::size_t state = !p.open() ? 0 : (p.due_at < m_job.now ? 2 : 1);
-            const std::size_t look = state * 4 + p.platform % 4;
-            const auto ix = std::min(cols - 1, static_cast<std::size_t>((p.x - reach.minx) / cell));
-            const auto iy = std::min(rows - 1, static_cast<std::size_t>((reach.maxy - p.y) / cell));
-            auto& bits = seen[iy * cols + ix];
-            if (bits & (1u << look)) return;
-            bits = static_cast<std::uint16_t>(bits | (1u << look));
-            looks[look].emplace_back(p.x, p.y);
-        });
+        const MarkerCells cells =
+            m_job.markers ? *m_job.markers
+                          : marker_cells(*m_job.snapshot, m_job.filter,
+                                         m_job.box.expanded(k_marker_reach_px * m_job.scale_factor * m_px),
+                                         2 * m_job.scale_factor * m_px, m_job.now);
+        std::array<mapnik::geometry::multi_point<double>, k_marker_looks> looks;
+        for (std::size_t row = 0; row < cells.rows; ++row)
+            for (std::size_t col = 0; col < cells.cols; ++col) {
+                const auto bits = cells.looks[row * cells.cols + col];
+                if (!bits) continue;
+                for (std::size_t look = 0; look < k_marker_looks; ++look)
+                    if (bits & (1u << look)) looks[look].emplace_back(cells.centre_x(col), cells.centre_y(row));
+            }
         static const std::array<const char*, 3> k_state{"done", "open", "overdue"};
         mapnik::value_integer id = 1;
-        for (std::size_t look = 0; look < k_looks; ++look) {
+        for (std::size_t look = 0; look < k_marker_looks; ++look) {
             if (looks[look].empty()) continue;
             auto f = mapnik::feature_factory::create(ctx, id++);
             f->put("platform", m_transcoder.transcode(std::string(k_platforms[look % 4]).c_str()));

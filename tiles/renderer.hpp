@@ -4,6 +4,7 @@
 // styles in tiles/styles/ (STACK.md: one Map per thread, built under a lock). Callers
 // hand over a job and wait for the encoded image; HTTP threads never touch Mapnik.
 
+#include "tiles/markers.hpp"
 #include "tiles/params.hpp"
 #include "tiles/snapshot.hpp"
 
@@ -36,6 +37,7 @@ struct RenderJob {
     bool labels = true;
     bool single_image = false;      // a static map: no tile edges, so labels avoid collisions
     std::int64_t now = 0;           // Unix seconds: overdue = open and due_at < now
+    std::shared_ptr<const MarkerCells> markers;  // the reports layer's cells when the caller has them
 };
 
 namespace detail {

@@ -5,6 +5,7 @@
 #include "data/tile_store.hpp"
 #include "data/town_store.hpp"
 #include "tiles/heatmap.hpp"
+#include "tiles/markers.hpp"
 #include "tiles/renderer.hpp"
 #include "tiles/snapshot.hpp"
 #include "tiles/tile_cache.hpp"
@@ -15,6 +16,7 @@
 #include <bit>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -96,7 +98,7 @@ struct TileServiceState {
     std::mutex category_mutex;
     std::vector<std::string> categories;
 
-    std::atomic<unsigned long long> rendered{0}, hits{0}, not_modified{0};
+    std::atomic<unsigned long long> rendered{0}, hits{0}, not_modified{0}, adopted{0}, joined{0};
 
     TileServiceState(data::Database& d, TileServiceOptions o)
         : db(d), options(o), snapshots(d), cache(o.cache_bytes) {}
@@ -108,6 +110,44 @@ struct TileServiceState {
             pool = std::make_unique<RenderPool>(n);
         });
         return *pool;
+    }
+
+    // Single flight: requests for the same tile drawn from the same data share one
+    // render (a new tile under a map that opens on it is asked for by every client at
+    // once); the first one draws and stores it, the others wait for its bytes.
+    std::mutex flight_mutex;
+    std::unordered_map<std::string, std::shared_future<std::string>> flights;
+
+    std::string render_once(const std::string& cache_key, const std::string& source, const std::string& etag,
+                            const RenderJob& job) {
+        const std::string flight = cache_key + '|' + source;
+        std::promise<std::string> promise;
+        std::shared_future<std::string> result;
+        bool owner = false;
+        {
+            std::lock_guard lock(flight_mutex);
+            auto [it, inserted] = flights.try_emplace(flight);
+            if (inserted) it->second = promise.get_future().share();
+            result = it->second;
+            owner = inserted;
+        }
+        if (!owner) {
+            ++joined;
+            return result.get();  // rethrows the drawing's error
+        }
+        try {
+            auto bytes = renderer().render(job);
+            ++rendered;
+            cache.put(cache_key, source, etag, bytes);
+            promise.set_value(std::move(bytes));
+        } catch (...) {
+            promise.set_exception(std::current_exception());
+        }
+        {
+            std::lock_guard lock(flight_mutex);
+            flights.erase(flight);
+        }
+        return result.get();
     }
 
     void reset_memos_for(const Snapshot& s) {
@@ -214,23 +254,34 @@ struct TileServiceState {
 
 namespace {
 
-// The data a drawing of `box` depends on: versions of the buckets it can reach, and
-// for the reports layer the number of overdue reports (that changes with the clock).
+// What a drawing of `box` depends on. Grids: the outline rows it reaches (their row
+// stamps: a report write bumps its grid's bucket version but leaves the outline as it
+// was). Hotspots: the outlines and Gi* bins of every grid of the towns shown (a write
+// changes counts; a tile changes only when a bin does). Heatmap and reports: the bucket
+// versions, and for reports each bucket's overdue count (it changes with the clock).
 void add_data_versions(Fingerprint& fp, const Snapshot& s, const CompiledFilter& f, Layer layer, const Box& reach,
-                       std::int64_t now) {
+                       std::int64_t now, const std::map<BucketKey, int>* bins) {
     if (layer == Layer::hotspots) {
-        // Gi* of a grid depends on every grid of its town.
         std::set<std::string> towns;
         s.for_each_bucket(f, reach, [&](const BucketKey& key, const Bucket& bucket) {
             if (bucket.grid) towns.insert(key.first);
         });
         for (const auto& town : towns)
-            for (auto it = s.buckets.lower_bound({town, ""}); it != s.buckets.end() && it->first.first == town; ++it)
-                fp.add(town).add(it->first.second).add_u64(static_cast<std::uint64_t>(it->second->version));
+            for (auto it = s.buckets.lower_bound({town, ""}); it != s.buckets.end() && it->first.first == town; ++it) {
+                if (!it->second->grid) continue;
+                int bin = 0;
+                if (bins)
+                    if (auto b = bins->find(it->first); b != bins->end()) bin = b->second;
+                fp.add(town).add(it->first.second).add_u64(static_cast<std::uint64_t>(it->second->grid->stamp));
+                fp.add_u64(static_cast<std::uint64_t>(bin));
+            }
         return;
     }
     s.for_each_bucket(f, reach, [&](const BucketKey& key, const Bucket& bucket) {
-        if (layer == Layer::grids && !bucket.grid) return;
+        if (layer == Layer::grids) {
+            if (bucket.grid) fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket.grid->stamp));
+            return;
+        }
         fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket.version));
         if (layer == Layer::reports) fp.add_u64(bucket.overdue_at(now));
     });
@@ -268,14 +319,23 @@ TileAnswer TileService::tile(const TileParams& params, const std::optional<std::
             fp.add_double(radius).add_double(heat_max);
             break;
     }
-    add_data_versions(fp, *snapshot, filter, params.layer, reach, now);
+    std::shared_ptr<const std::map<BucketKey, int>> bins;
+    if (params.layer == Layer::hotspots) bins = st.hotspot_bins(*snapshot, filter, filter_key);
+    // The image's name (header comment of tiles/tile_cache.hpp): the source is what it
+    // was drawn from; the ETag is what it shows. For reports the two differ: the ETag is
+    // named by the occupied marker cells, computed only when the source moved on.
+    add_data_versions(fp, *snapshot, filter, params.layer, reach, now, bins.get());
+    const std::string source = fp.etag();
     TileAnswer answer;
-    answer.image.etag = fp.etag();
     answer.image.content_type = "image/png";
-    if (if_none_match && etag_matches(*if_none_match, answer.image.etag)) {
-        ++st.not_modified;
-        answer.status = 304;
-        return answer;
+    const bool named_by_cells = params.layer == Layer::reports;
+    if (!named_by_cells) {
+        answer.image.etag = source;
+        if (if_none_match && etag_matches(*if_none_match, source)) {
+            ++st.not_modified;
+            answer.status = 304;
+            return answer;
+        }
     }
     char key[96];
     std::snprintf(key, sizeof key, "%s/%d/%u/%u@%d|", std::string(layer_name(params.layer)).c_str(), params.z, params.x,
@@ -286,11 +346,39 @@ TileAnswer TileService::tile(const TileParams& params, const std::optional<std::
         std::snprintf(heat, sizeof heat, "|%.17g|%.17g", params.heat_max.value_or(0.0), radius);
         cache_key += heat;
     }
-    if (auto bytes = st.cache.find(cache_key, answer.image.etag)) {
+    if (auto hit = st.cache.find(cache_key, source)) {
+        answer.image.etag = std::move(hit->etag);
+        if (if_none_match && etag_matches(*if_none_match, answer.image.etag)) {
+            ++st.not_modified;
+            answer.status = 304;
+            return answer;
+        }
         ++st.hits;
-        answer.image.bytes = std::move(*bytes);
+        answer.image.bytes = std::move(hit->bytes);
         answer.image.from_cache = true;
         return answer;
+    }
+    std::shared_ptr<const MarkerCells> cells;
+    if (named_by_cells) {
+        cells = std::make_shared<const MarkerCells>(
+            marker_cells(*snapshot, filter, reach, 2 * params.scale * px, now));
+        Fingerprint named;
+        named.add(k_style_version).add(layer_name(params.layer)).add_u64(static_cast<std::uint64_t>(params.z));
+        named.add_u64(params.x).add_u64(params.y).add_u64(static_cast<std::uint64_t>(params.scale));
+        named.add_u64(cells->fingerprint());
+        answer.image.etag = named.etag();
+        auto adopted = st.cache.adopt(cache_key, answer.image.etag, source);
+        if (if_none_match && etag_matches(*if_none_match, answer.image.etag)) {
+            ++st.not_modified;
+            answer.status = 304;
+            return answer;
+        }
+        if (adopted) {
+            ++st.adopted;
+            answer.image.bytes = std::move(*adopted);
+            answer.image.from_cache = true;
+            return answer;
+        }
     }
     RenderJob job;
     job.layers = {params.layer};
@@ -302,10 +390,9 @@ TileAnswer TileService::tile(const TileParams& params, const std::optional<std::
     job.radius_px = radius;
     job.heat_max = heat_max;
     job.now = now;
-    if (params.layer == Layer::hotspots) job.hotspot_bins = st.hotspot_bins(*snapshot, filter, filter_key);
-    answer.image.bytes = st.renderer().render(job);
-    ++st.rendered;
-    st.cache.put(cache_key, answer.image.etag, answer.image.bytes);
+    job.hotspot_bins = bins;
+    job.markers = cells;
+    answer.image.bytes = st.render_once(cache_key, source, answer.image.etag, job);
     return answer;
 }
 
@@ -347,9 +434,12 @@ TileAnswer TileService::static_map(const StaticMapParams& params, const std::opt
     fp.add_double(box.minx).add_double(box.miny).add_double(box.maxx).add_double(box.maxy);
     fp.add_u64(static_cast<std::uint64_t>(params.width)).add_u64(static_cast<std::uint64_t>(params.height));
     fp.add_double(radius).add_double(heat_max);
+    std::shared_ptr<const std::map<BucketKey, int>> bins;
+    if (std::find(params.layers.begin(), params.layers.end(), Layer::hotspots) != params.layers.end())
+        bins = st.hotspot_bins(*snapshot, filter, filter_key);
     for (auto layer : params.layers) {
         fp.add(layer_name(layer));
-        add_data_versions(fp, *snapshot, filter, layer, box.expanded(k_label_reach_px * px), now);
+        add_data_versions(fp, *snapshot, filter, layer, box.expanded(k_label_reach_px * px), now, bins.get());
     }
     TileAnswer answer;
     answer.image.etag = fp.etag();
@@ -371,8 +461,7 @@ TileAnswer TileService::static_map(const StaticMapParams& params, const std::opt
     job.radius_px = radius;
     job.heat_max = heat_max;
     job.now = now;
-    if (std::find(params.layers.begin(), params.layers.end(), Layer::hotspots) != params.layers.end())
-        job.hotspot_bins = st.hotspot_bins(*snapshot, filter, filter_key);
+    job.hotspot_bins = bins;
     answer.image.bytes = st.renderer().render(job);
     ++st.rendered;
     return answer;
@@ -412,7 +501,8 @@ void TileService::forget_categories() {
 
 TileService::Stats TileService::stats() const {
     const auto c = m_state->cache.stats();
-    return {m_state->rendered.load(), m_state->hits.load(), m_state->not_modified.load(), c.entries, c.bytes, c.budget};
+    return {m_state->rendered.load(), m_state->hits.load(), m_state->not_modified.load(), m_state->adopted.load(),
+            m_state->joined.load(), c.entries, c.bytes, c.budget};
 }
 
 bool etag_matches(const std::string& if_none_match, const std::string& etag) {

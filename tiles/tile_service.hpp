@@ -68,6 +68,8 @@ public:
         unsigned long long rendered = 0;
         unsigned long long cache_hits = 0;
         unsigned long long not_modified = 0;
+        unsigned long long adopted = 0;  // a stale cached tile whose picture had not changed (tiles/tile_cache.hpp)
+        unsigned long long joined = 0;   // waited for the same tile another request was drawing
         std::size_t cache_entries = 0;
         std::size_t cache_bytes = 0;
         std::size_t cache_budget = 0;

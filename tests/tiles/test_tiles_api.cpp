@@ -250,8 +250,69 @@ TEST_F(TilesApi, ANewReportChangesItsTilesETagAndNotOneTenKilometresAway) {
     EXPECT_EQ(etag(far_tile, "heatmap", heat), far_heat);
 
     t.scalar("DELETE FROM reports WHERE town = 'bailongqiao' AND id = " + id);
-    EXPECT_NE(etag(near_tile, "reports", {}), near_reports) << "a delete is a change too (a new version)";
+    EXPECT_EQ(etag(near_tile, "reports", {}), near_reports) << "the picture is the one before the insert: so is its name";
+    EXPECT_NE(etag(near_tile, "heatmap", heat), near_heat) << "a delete is a change too (a new version)";
     EXPECT_EQ(etag(far_tile, "reports", {}), far_reports);
+}
+
+// A reports tile is named by the marker cells it shows (tiles/markers.hpp), a grids tile
+// by the outlines it draws: a report that changes no pixel leaves both as they were, and
+// the cached bytes are served without drawing again.
+TEST_F(TilesApi, AReportThatChangesNoPixelLeavesItsTilesAsTheyWere) {
+    const auto [lon, lat] = lonlat("SELECT ST_X(p) || ',' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                   "WHERE id = 'bailongqiao-012' AND valid_to IS NULL) g");
+    const auto reports_tile = tile_at(lon, lat, 12), grids_tile = tile_at(lon, lat, 14);
+    // Only this test's reports (dated 2099), so what the tile shows is known.
+    const std::map<std::string, std::string> only_ours{{"from", "2099-01-01"}};
+    auto fetch = [&](const TileXY& tile, const char* layer) {
+        const auto r = get(tile.path(layer), only_ours);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r;
+    };
+    auto insert = [&](const std::string& client_id) {
+        std::ostringstream sql;
+        sql.precision(12);
+        sql << "INSERT INTO reports (town, client_id, category, platform, source, geom, input_lon, input_lat, grid, "
+               "grid_version, assign_method, status, reported_at, due_at) VALUES ('bailongqiao', '"
+            << client_id << "', 'shehui_zhian', 'zongzhi', 'app', ST_SetSRID(ST_MakePoint(" << lon << ',' << lat
+            << "), 4490), " << lon << ',' << lat
+            << ", 'bailongqiao-012', 1, 'contains', 'reported', '2099-01-01T08:00:00+08', '2099-02-01T08:00:00+08') RETURNING id";
+        return t.scalar(sql.str());
+    };
+    auto metric = [&](const std::string& result) {
+        api::Request m;
+        m.method = "GET";
+        m.path = "/metrics";
+        const auto text = service.handle(m).body;
+        const std::string key = "wangge_tiles_total{result=\"" + result + "\"} ";
+        const auto at = text.find(key);
+        return at == std::string::npos ? -1L : std::stol(text.substr(at + key.size()));
+    };
+    const auto grids_before = fetch(grids_tile, "grids");
+    const auto heat_before = header(fetch(reports_tile, "heatmap"), "ETag");
+
+    const auto first = insert("tiles-test-same-cell-1");
+    const auto with_one = fetch(reports_tile, "reports");
+    const auto rendered = metric("rendered");
+    const auto unchanged = metric("unchanged_picture");
+
+    const auto second = insert("tiles-test-same-cell-2");  // the same place, platform and state
+    const auto with_two = fetch(reports_tile, "reports");
+    EXPECT_EQ(header(with_two, "ETag"), header(with_one, "ETag")) << "the same cells: the same picture";
+    EXPECT_EQ(with_two.body, with_one.body);
+    EXPECT_EQ(metric("rendered"), rendered) << "served from the cache, not drawn again";
+    EXPECT_EQ(metric("unchanged_picture"), unchanged + 1);
+    EXPECT_NE(header(fetch(reports_tile, "heatmap"), "ETag"), heat_before) << "the density did change";
+    const auto grids_after = fetch(grids_tile, "grids");
+    EXPECT_EQ(header(grids_after, "ETag"), header(grids_before, "ETag")) << "reports do not change outlines";
+    EXPECT_EQ(grids_after.body, grids_before.body);
+    EXPECT_EQ(get(reports_tile.path("reports"), only_ours, header(with_one, "ETag")).status, 304);
+
+    // Closed, they are another look: the picture changes.
+    t.scalar("UPDATE reports SET status = 'closed', closed_at = now() WHERE town = 'bailongqiao' AND id IN (" + first +
+             ", " + second + ") RETURNING 1");
+    EXPECT_NE(header(fetch(reports_tile, "reports"), "ETag"), header(with_one, "ETag"));
+    t.scalar("DELETE FROM reports WHERE town = 'bailongqiao' AND id IN (" + first + ", " + second + ") RETURNING 1");
 }
 
 TEST_F(TilesApi, IfNoneMatchGives304) {
