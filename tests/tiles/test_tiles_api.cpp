@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 using namespace wangge;
 using nlohmann::json;
@@ -527,4 +528,31 @@ TEST(TileSnapshot, ReloadsWhenTheChangesItWouldReadWerePruned) {
         ASSERT_EQ(it->second->points.size(), bucket->points.size());
     }
     (void)first;
+}
+
+// Single flight: clients that open a map all ask for the same new tile at once; it is
+// drawn once, and every one of them gets those bytes.
+TEST_F(TilesApi, ConcurrentRequestsForOneUncachedTileDrawItOnce) {
+    auto metric = [&](const std::string& result) {
+        api::Request m;
+        m.method = "GET";
+        m.path = "/metrics";
+        const auto text = service.handle(m).body;
+        const std::string key = "wangge_tiles_total{result=\"" + result + "\"} ";
+        const auto at = text.find(key);
+        return at == std::string::npos ? -1L : std::stol(text.substr(at + key.size()));
+    };
+    const auto path = TileXY{12, 3408, 1701}.path("heatmap", "@2x.png");
+    const std::map<std::string, std::string> query{{"radius", "40"}};
+    const auto rendered = metric("rendered");
+    std::vector<std::thread> clients;
+    std::vector<api::Response> answers(8);
+    for (std::size_t i = 0; i < answers.size(); ++i) clients.emplace_back([&, i] { answers[i] = get(path, query); });
+    for (auto& c : clients) c.join();
+    for (const auto& a : answers) {
+        EXPECT_EQ(a.status, 200) << a.body;
+        EXPECT_EQ(a.body, answers[0].body);
+        EXPECT_EQ(header(a, "ETag"), header(answers[0], "ETag"));
+    }
+    EXPECT_EQ(metric("rendered"), rendered + 1) << "joined the drawing or found it cached, never drew it again";
 }
