@@ -15,6 +15,7 @@
 #include <mapnik/feature_factory.hpp>
 #include <mapnik/font_engine_freetype.hpp>
 #include <mapnik/image.hpp>
+#include <mapnik/image_compositing.hpp>
 #include <mapnik/image_util.hpp>
 #include <mapnik/layer.hpp>
 #include <mapnik/load_map.hpp>
@@ -27,11 +28,14 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace wangge {
@@ -137,11 +141,7 @@ public:
         auto ctx = std::make_shared<mapnik::context_type>();
         ctx->push("platform");
         ctx->push("state");
-        const MarkerCells cells =
-            m_job.markers ? *m_job.markers
-                          : marker_cells(*m_job.snapshot, m_job.filter,
-                                         m_job.box.expanded(k_marker_reach_px * m_job.scale_factor * m_px),
-                                         2 * m_job.scale_factor * m_px, m_job.now);
+        const MarkerCells& cells = this->cells();
         std::array<mapnik::geometry::multi_point<double>, k_marker_looks> looks;
         for (std::size_t row = 0; row < cells.rows; ++row)
             for (std::size_t col = 0; col < cells.cols; ++col) {
@@ -161,6 +161,16 @@ public:
             ds->push(f);
         }
         return ds;
+    }
+
+    /// The reports layer's occupied cells: the job's, or found once here.
+    const MarkerCells& cells() {
+        if (m_job.markers) return *m_job.markers;
+        if (!m_cells)
+            m_cells = marker_cells(*m_job.snapshot, m_job.filter,
+                                   m_job.box.expanded(k_marker_reach_px * m_job.scale_factor * m_px),
+                                   2 * m_job.scale_factor * m_px, m_job.now);
+        return *m_cells;
     }
 
     std::shared_ptr<mapnik::memory_datasource> heatmap() {
@@ -186,6 +196,7 @@ public:
 private:
     const RenderJob& m_job;
     double m_px;
+    std::optional<MarkerCells> m_cells;
     mapnik::transcoder m_transcoder{"utf-8"};
 };
 
@@ -194,8 +205,8 @@ cairo_status_t append_to_string(void* closure, const unsigned char* data, unsign
     return CAIRO_STATUS_SUCCESS;
 }
 
-std::string draw(mapnik::Map& map, const RenderJob& job) {
-    Drawer drawer(job);
+// Points every layer of `map` at the job's data (inactive where the job does not draw it).
+void attach_layers(mapnik::Map& map, Drawer& drawer, const RenderJob& job, bool stamped) {
     map.resize(static_cast<unsigned>(job.width), static_cast<unsigned>(job.height));
     map.set_buffer_size(static_cast<int>(k_label_reach_px * job.scale_factor));
     for (auto& layer : map.layers()) {
@@ -207,17 +218,99 @@ std::string draw(mapnik::Map& map, const RenderJob& job) {
         else if (name == "grid-labels-single" && wants(job, Layer::grids) && job.labels && job.single_image)
             ds = drawer.grids(true, false);
         else if (name == "hotspots" && wants(job, Layer::hotspots)) ds = drawer.grids(false, true);
-        else if (name == "reports" && wants(job, Layer::reports)) ds = drawer.reports();
+        else if (name == "reports" && wants(job, Layer::reports) && !stamped) ds = drawer.reports();
         else if (name == "heatmap" && wants(job, Layer::heatmap)) ds = drawer.heatmap();
         layer.set_active(ds != nullptr);
         layer.set_datasource(ds);
     }
     map.zoom_to_box(to_mapnik(job.box));
+}
+
+// Report markers as stamps: each look drawn once by Mapnik from reports.xml into a
+// small image (its centre on a pixel corner, as every cell centre is), then composited
+// with Mapnik's own src-over at each occupied cell. Mapnik stroked every marker's ring
+// as a vector path again for each point: 93% of a reports tile at z12 (perf, 135 ms
+// with ~16,000 cells); a stamp is a blit of its pixels. PDF and SVG keep vector markers.
+constexpr int k_stamp_px = 32;  // drawn at scale 1: the largest marker (12 px, a 2.5 px ring) and its anti-aliasing
+struct Stamp {
+    mapnik::image_rgba8 image;  // cropped to the marker's pixels (compositing costs per pixel)
+    int dx = 0, dy = 0;         // its top-left corner from the marker's centre
+};
+using Stamps = std::array<Stamp, k_marker_looks>;
+
+Stamp crop(const mapnik::image_rgba8& image, int centre) {
+    int minx = image.width(), miny = image.height(), maxx = -1, maxy = -1;
+    for (int y = 0; y < static_cast<int>(image.height()); ++y)
+        for (int x = 0; x < static_cast<int>(image.width()); ++x)
+            if (image(x, y) >> 24) {
+                minx = std::min(minx, x), maxx = std::max(maxx, x);
+                miny = std::min(miny, y), maxy = std::max(maxy, y);
+            }
+    if (maxx < 0) return {mapnik::image_rgba8(1, 1), 0, 0};  // an invisible look: one transparent pixel
+    Stamp out{mapnik::image_rgba8(maxx - minx + 1, maxy - miny + 1), minx - centre, miny - centre};
+    for (int y = miny; y <= maxy; ++y)
+        for (int x = minx; x <= maxx; ++x) out.image(x - minx, y - miny) = image(x, y);
+    out.image.set_premultiplied(image.get_premultiplied());
+    return out;
+}
+
+const Stamps& stamps_for(mapnik::Map& map, double scale, std::map<double, Stamps>& cache) {
+    if (auto it = cache.find(scale); it != cache.end()) return it->second;
+    Stamps out;
+    const int size = static_cast<int>(std::lround(k_stamp_px * scale));
+    for (std::size_t look = 0; look < k_marker_looks; ++look) {
+        // One cell whose centre is the image's centre: cells of 2·scale units from
+        // (-scale, size + scale), the ninth one across and down.
+        auto cells = std::make_shared<MarkerCells>();
+        cells->reach = {-scale, -scale, size + scale, size + scale};
+        cells->cell = 2 * scale;
+        cells->cols = cells->rows = static_cast<std::size_t>(size / (2 * scale)) + 1;
+        cells->looks.assign(cells->cols * cells->rows, 0);
+        const std::size_t mid = static_cast<std::size_t>(size / (4 * scale));
+        cells->looks[mid * cells->cols + mid] = static_cast<std::uint16_t>(1u << look);
+        RenderJob job;
+        job.layers = {Layer::reports};
+        job.box = {0, 0, static_cast<double>(size), static_cast<double>(size)};
+        job.width = job.height = size;
+        job.scale_factor = scale;
+        job.markers = cells;
+        Drawer drawer(job);
+        attach_layers(map, drawer, job, false);
+        mapnik::image_rgba8 image(size, size);
+        mapnik::agg_renderer<mapnik::image_rgba8> renderer(map, image, scale);
+        renderer.apply();
+        mapnik::premultiply_alpha(image);
+        out[look] = crop(image, size / 2);
+    }
+    return cache.emplace(scale, std::move(out)).first->second;
+}
+
+void stamp_markers(mapnik::image_rgba8& image, const RenderJob& job, const MarkerCells& cells, const Stamps& stamps) {
+    const double px = job.box.width() / job.width;
+    mapnik::premultiply_alpha(image);
+    for (std::size_t look = 0; look < k_marker_looks; ++look)  // done, open, overdue: overdue on top
+        for (std::size_t row = 0; row < cells.rows; ++row)
+            for (std::size_t col = 0; col < cells.cols; ++col) {
+                if (!(cells.looks[row * cells.cols + col] & (1u << look))) continue;
+                const auto& stamp = stamps[look];
+                const long x = std::lround((cells.centre_x(col) - job.box.minx) / px) + stamp.dx;
+                const long y = std::lround((job.box.maxy - cells.centre_y(row)) / px) + stamp.dy;
+                mapnik::composite(image, stamp.image, mapnik::src_over, 1.0f, static_cast<int>(x), static_cast<int>(y));
+            }
+    mapnik::demultiply_alpha(image);
+}
+
+std::string draw(mapnik::Map& map, const RenderJob& job, std::map<double, Stamps>& stamps) {
+    const bool stamped = job.format == ImageFormat::png && wants(job, Layer::reports);
+    const Stamps* marker_stamps = stamped ? &stamps_for(map, job.scale_factor, stamps) : nullptr;
+    Drawer drawer(job);
+    attach_layers(map, drawer, job, stamped);
 
     if (job.format == ImageFormat::png) {
         mapnik::image_rgba8 image(job.width, job.height);
         mapnik::agg_renderer<mapnik::image_rgba8> renderer(map, image, job.scale_factor);
         renderer.apply();
+        if (stamped) stamp_markers(image, job, drawer.cells(), *marker_stamps);  // reports are the top layer
         return mapnik::save_to_string(image, "png32:z=1");
     }
     std::string out;
@@ -265,6 +358,7 @@ struct RenderPoolState {
         }
         started_cv.notify_all();
         if (!map) return;
+        std::map<double, Stamps> stamps;  // this thread's marker stamps per scale, drawn on first use
         for (;;) {
             Task* task = nullptr;
             {
@@ -275,7 +369,7 @@ struct RenderPoolState {
                 queue.pop_front();
             }
             try {
-                task->result.set_value(draw(*map, *task->job));
+                task->result.set_value(draw(*map, *task->job, stamps));
             } catch (...) {
                 task->result.set_exception(std::current_exception());
             }

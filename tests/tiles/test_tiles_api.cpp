@@ -91,6 +91,48 @@ protected:
         return {lon, lat};
     }
 
+    struct Seam {
+        int worst = 0;     // largest channel difference in the band along the shared edges
+        int coloured = 0;  // drawn pixels in that band
+    };
+    // The 2×2 block of tiles from (x0, y0) against one 512 px static map of the same area.
+    Seam seam_difference(const std::string& layer, int z, long x0, long y0, const std::map<std::string, std::string>& query) {
+        test::DecodedPng mosaic;
+        mosaic.width = mosaic.height = 512;
+        mosaic.pixels.assign(512u * 512u * 4u, 0);
+        for (int dy = 0; dy < 2; ++dy)
+            for (int dx = 0; dx < 2; ++dx) {
+                const auto part = png(get(TileXY{z, x0 + dx, y0 + dy}.path(layer), query));
+                EXPECT_EQ(part.width, 256);
+                if (part.width != 256) return {1000, 0};
+                for (int y = 0; y < 256; ++y)
+                    std::copy_n(&part.pixels[static_cast<std::size_t>(y) * 256 * 4], 256 * 4,
+                                &mosaic.pixels[(static_cast<std::size_t>(dy * 256 + y) * 512 + static_cast<std::size_t>(dx) * 256) * 4]);
+            }
+        const double n = std::ldexp(1.0, z);
+        auto lon_of = [&](double tx) { return tx / n * 360.0 - 180.0; };
+        auto lat_of = [&](double ty) { return tiles::y_to_lat(tiles::k_half_world - ty / n * 2 * tiles::k_half_world); };
+        std::ostringstream bbox;
+        bbox.precision(17);
+        bbox << lon_of(static_cast<double>(x0)) << ',' << lat_of(static_cast<double>(y0 + 2)) << ','
+             << lon_of(static_cast<double>(x0 + 2)) << ',' << lat_of(static_cast<double>(y0));
+        auto whole_query = query;
+        whole_query.insert({{"layers", layer}, {"bbox", bbox.str()}, {"width", "512"}, {"height", "512"}});
+        const auto whole = png(get("/api/v1/maps/static.png", whole_query));
+        EXPECT_EQ(whole.width, 512);
+        if (whole.width != 512 || whole.height != 512) return {1000, 0};
+        Seam out;
+        for (int i = 0; i < 512; ++i)
+            for (int k = 253; k <= 258; ++k)
+                for (auto [x, y] : {std::pair{k, i}, std::pair{i, k}}) {
+                    const auto a = mosaic.at(x, y), b = whole.at(x, y);
+                    out.worst = std::max({out.worst, std::abs(a.r - b.r), std::abs(a.g - b.g), std::abs(a.b - b.b),
+                                          std::abs(a.a - b.a)});
+                    out.coloured += a.a > 0;
+                }
+        return out;
+    }
+
     static void expect_problem(const api::Response& r, int status) {
         EXPECT_EQ(r.status, status) << r.body;
         EXPECT_EQ(r.content_type, "application/problem+json");
@@ -153,42 +195,23 @@ TEST_F(TilesApi, HeatmapTilesJoinWithoutSeams) {
     auto [fx, fy] = tile_coords(lon, lat, 15);
     const long x0 = std::lround(fx) - 1, y0 = std::lround(fy) - 1;
     const std::map<std::string, std::string> scale{{"max", "0.01"}, {"town", "bailongqiao"}};
+    const auto seam = seam_difference("heatmap", 15, x0, y0, scale);
+    EXPECT_GT(seam.coloured, 200) << "the comparison must cross coloured density";
+    EXPECT_LE(seam.worst, 2) << "tiles and the 512 px image differ along the shared edges";
+}
 
-    test::DecodedPng mosaic;
-    mosaic.width = mosaic.height = 512;
-    mosaic.pixels.assign(512u * 512u * 4u, 0);
-    for (int dy = 0; dy < 2; ++dy)
-        for (int dx = 0; dx < 2; ++dx) {
-            const auto part = png(get(TileXY{15, x0 + dx, y0 + dy}.path("heatmap"), scale));
-            ASSERT_EQ(part.width, 256);
-            for (int y = 0; y < 256; ++y)
-                std::copy_n(&part.pixels[static_cast<std::size_t>(y) * 256 * 4], 256 * 4,
-                            &mosaic.pixels[(static_cast<std::size_t>(dy * 256 + y) * 512 + static_cast<std::size_t>(dx) * 256) * 4]);
-        }
-    // The same area as one 512 px image: the pixel size of z15, the same radius.
-    const double n = std::ldexp(1.0, 15);
-    auto lon_of = [&](double tx) { return tx / n * 360.0 - 180.0; };
-    auto lat_of = [&](double ty) { return tiles::y_to_lat(tiles::k_half_world - ty / n * 2 * tiles::k_half_world); };
-    std::ostringstream bbox;
-    bbox.precision(17);
-    bbox << lon_of(static_cast<double>(x0)) << ',' << lat_of(static_cast<double>(y0 + 2)) << ','
-         << lon_of(static_cast<double>(x0 + 2)) << ',' << lat_of(static_cast<double>(y0));
-    auto query = scale;
-    query.insert({{"layers", "heatmap"}, {"bbox", bbox.str()}, {"width", "512"}, {"height", "512"}});
-    const auto whole = png(get("/api/v1/maps/static.png", query));
-    ASSERT_EQ(whole.width, 512);
-    ASSERT_EQ(whole.height, 512);
-
-    int worst = 0, coloured = 0;
-    for (int i = 0; i < 512; ++i)
-        for (int k = 253; k <= 258; ++k)
-            for (auto [x, y] : {std::pair{k, i}, std::pair{i, k}}) {
-                const auto a = mosaic.at(x, y), b = whole.at(x, y);
-                worst = std::max({worst, std::abs(a.r - b.r), std::abs(a.g - b.g), std::abs(a.b - b.b), std::abs(a.a - b.a)});
-                coloured += a.a > 0;
-            }
-    EXPECT_GT(coloured, 200) << "the comparison must cross coloured density";
-    EXPECT_LE(worst, 2) << "tiles and the 512 px image differ along the shared edges";
+// Markers are stamped per cell of a 2-pixel grid that every tile of a zoom shares, and a
+// marker in a tile's 8 px margin is drawn, cut at the edge, in both tiles: 2×2 tiles
+// are the single 512 px image of the same area, at every zoom where markers crowd.
+TEST_F(TilesApi, ReportTilesJoinWithoutSeams) {
+    const auto [lon, lat] = lonlat("SELECT ST_X(p) || ',' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                   "WHERE id = 'bailongqiao-040' AND valid_to IS NULL) g");
+    for (int z : {13, 14, 15}) {
+        auto [fx, fy] = tile_coords(lon, lat, z);
+        const auto seam = seam_difference("reports", z, std::lround(fx) - 1, std::lround(fy) - 1, {{"town", "bailongqiao"}});
+        EXPECT_GT(seam.coloured, 20) << "z" << z << ": the comparison must cross markers";
+        EXPECT_LE(seam.worst, 2) << "z" << z << ": tiles and the 512 px image differ along the shared edges";
+    }
 }
 
 TEST_F(TilesApi, AFilterChangesTheImage) {
