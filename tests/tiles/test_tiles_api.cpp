@@ -91,6 +91,17 @@ protected:
         return {lon, lat};
     }
 
+    // wangge_tiles_total{result=...} from /metrics (-1 when absent).
+    long tile_metric(const std::string& result) {
+        api::Request m;
+        m.method = "GET";
+        m.path = "/metrics";
+        const auto text = service.handle(m).body;
+        const std::string key = "wangge_tiles_total{result=\"" + result + "\"} ";
+        const auto at = text.find(key);
+        return at == std::string::npos ? -1L : std::stol(text.substr(at + key.size()));
+    }
+
     struct Seam {
         int worst = 0;     // largest channel difference in the band along the shared edges
         int coloured = 0;  // drawn pixels in that band
@@ -303,29 +314,20 @@ TEST_F(TilesApi, AReportThatChangesNoPixelLeavesItsTilesAsTheyWere) {
             << ", 'bailongqiao-012', 1, 'contains', 'reported', '2099-01-01T08:00:00+08', '2099-02-01T08:00:00+08') RETURNING id";
         return t.scalar(sql.str());
     };
-    auto metric = [&](const std::string& result) {
-        api::Request m;
-        m.method = "GET";
-        m.path = "/metrics";
-        const auto text = service.handle(m).body;
-        const std::string key = "wangge_tiles_total{result=\"" + result + "\"} ";
-        const auto at = text.find(key);
-        return at == std::string::npos ? -1L : std::stol(text.substr(at + key.size()));
-    };
     const auto grids_before = fetch(grids_tile, "grids");
     const auto heat_before = header(fetch(reports_tile, "heatmap"), "ETag");
 
     const auto first = insert("tiles-test-same-cell-1");
     const auto with_one = fetch(reports_tile, "reports");
-    const auto rendered = metric("rendered");
-    const auto unchanged = metric("unchanged_picture");
+    const auto rendered = tile_metric("rendered");
+    const auto unchanged = tile_metric("unchanged_picture");
 
     const auto second = insert("tiles-test-same-cell-2");  // the same place, platform and state
     const auto with_two = fetch(reports_tile, "reports");
     EXPECT_EQ(header(with_two, "ETag"), header(with_one, "ETag")) << "the same cells: the same picture";
     EXPECT_EQ(with_two.body, with_one.body);
-    EXPECT_EQ(metric("rendered"), rendered) << "served from the cache, not drawn again";
-    EXPECT_EQ(metric("unchanged_picture"), unchanged + 1);
+    EXPECT_EQ(tile_metric("rendered"), rendered) << "served from the cache, not drawn again";
+    EXPECT_EQ(tile_metric("unchanged_picture"), unchanged + 1);
     EXPECT_NE(header(fetch(reports_tile, "heatmap"), "ETag"), heat_before) << "the density did change";
     const auto grids_after = fetch(grids_tile, "grids");
     EXPECT_EQ(header(grids_after, "ETag"), header(grids_before, "ETag")) << "reports do not change outlines";
@@ -556,18 +558,9 @@ TEST(TileSnapshot, ReloadsWhenTheChangesItWouldReadWerePruned) {
 // Single flight: clients that open a map all ask for the same new tile at once; it is
 // drawn once, and every one of them gets those bytes.
 TEST_F(TilesApi, ConcurrentRequestsForOneUncachedTileDrawItOnce) {
-    auto metric = [&](const std::string& result) {
-        api::Request m;
-        m.method = "GET";
-        m.path = "/metrics";
-        const auto text = service.handle(m).body;
-        const std::string key = "wangge_tiles_total{result=\"" + result + "\"} ";
-        const auto at = text.find(key);
-        return at == std::string::npos ? -1L : std::stol(text.substr(at + key.size()));
-    };
     const auto path = TileXY{12, 3408, 1701}.path("heatmap", "@2x.png");
     const std::map<std::string, std::string> query{{"radius", "40"}};
-    const auto rendered = metric("rendered");
+    const auto rendered = tile_metric("rendered");
     std::vector<std::thread> clients;
     std::vector<api::Response> answers(8);
     for (std::size_t i = 0; i < answers.size(); ++i) clients.emplace_back([&, i] { answers[i] = get(path, query); });
@@ -577,5 +570,5 @@ TEST_F(TilesApi, ConcurrentRequestsForOneUncachedTileDrawItOnce) {
         EXPECT_EQ(a.body, answers[0].body);
         EXPECT_EQ(header(a, "ETag"), header(answers[0], "ETag"));
     }
-    EXPECT_EQ(metric("rendered"), rendered + 1) << "joined the drawing or found it cached, never drew it again";
+    EXPECT_EQ(tile_metric("rendered"), rendered + 1) << "joined the drawing or found it cached, never drew it again";
 }
