@@ -75,6 +75,22 @@ ReportPoint to_point(const data::ReportPointRow& r, std::vector<std::string>& ca
     return p;
 }
 
+// Names a grid's drawing by its content. The row stamp (xmin) would not do: a frozen
+// row reads xmin 2, so two versions of an outline, each frozen, would share it.
+std::uint64_t shape_digest(const GridShape& s) {
+    std::uint64_t h = 14695981039346656037ull;
+    auto add = [&](std::string_view bytes) {
+        for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+        for (int i = 0; i < 8; ++i) h = (h ^ ((bytes.size() >> (8 * i)) & 0xffu)) * 1099511628211ull;
+    };
+    add(s.id);
+    add(s.name);
+    add(s.wkb);
+    add(std::string_view(reinterpret_cast<const char*>(&s.label_x), sizeof s.label_x));
+    add(std::string_view(reinterpret_cast<const char*>(&s.label_y), sizeof s.label_y));
+    return h;
+}
+
 std::shared_ptr<const GridShape> to_shape(data::GridOutlineRow&& g) {
     auto shape = std::make_shared<GridShape>();
     shape->town = std::move(g.town);
@@ -85,6 +101,7 @@ std::shared_ptr<const GridShape> to_shape(data::GridOutlineRow&& g) {
     shape->label_x = g.label_x;
     shape->label_y = g.label_y;
     shape->bbox = {g.bbox[0], g.bbox[1], g.bbox[2], g.bbox[3]};
+    shape->digest = shape_digest(*shape);
     return shape;
 }
 

@@ -42,6 +42,7 @@ struct ReportPoint {
 struct GridShape {
     std::string town, id, name;
     std::int64_t stamp = 0;           // data::GridOutlineRow::stamp of this outline
+    std::uint64_t digest = 0;         // FNV-1a 64 of what a drawing shows: id, name, outline, label point
     std::string wkb;                  // EPSG:3857
     double label_x = 0, label_y = 0;
     Box bbox;

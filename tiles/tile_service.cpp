@@ -254,8 +254,8 @@ struct TileServiceState {
 
 namespace {
 
-// What a drawing of `box` depends on. Grids: the outline rows it reaches (their row
-// stamps: a report write bumps its grid's bucket version but leaves the outline as it
+// What a drawing of `box` depends on. Grids: the outlines it reaches (their content
+// digests: a report write bumps its grid's bucket version but leaves the outline as it
 // was). Hotspots: the outlines and Gi* bins of every grid of the towns shown (a write
 // changes counts; a tile changes only when a bin does). Heatmap and reports: the bucket
 // versions, and for reports each bucket's overdue count (it changes with the clock).
@@ -272,14 +272,14 @@ void add_data_versions(Fingerprint& fp, const Snapshot& s, const CompiledFilter&
                 int bin = 0;
                 if (bins)
                     if (auto b = bins->find(it->first); b != bins->end()) bin = b->second;
-                fp.add(town).add(it->first.second).add_u64(static_cast<std::uint64_t>(it->second->grid->stamp));
+                fp.add(town).add(it->first.second).add_u64(it->second->grid->digest);
                 fp.add_u64(static_cast<std::uint64_t>(bin));
             }
         return;
     }
     s.for_each_bucket(f, reach, [&](const BucketKey& key, const Bucket& bucket) {
         if (layer == Layer::grids) {
-            if (bucket.grid) fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket.grid->stamp));
+            if (bucket.grid) fp.add(key.first).add(key.second).add_u64(bucket.grid->digest);
             return;
         }
         fp.add(key.first).add(key.second).add_u64(static_cast<std::uint64_t>(bucket.version));

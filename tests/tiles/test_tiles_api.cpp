@@ -530,6 +530,55 @@ TEST_F(TilesApi, AfterManyWritesEveryTileEqualsTheTileOfAFreshLoad) {
     t.scalar("UPDATE grids SET geom = '" + outline + "'::geometry WHERE id = 'bailongqiao-041' AND valid_to IS NULL RETURNING id");
 }
 
+// A grids tile is named by the outlines it draws, not by their rows' xmin: VACUUM FREEZE
+// makes every row read xmin 2, so two versions of an outline, each frozen, would share a
+// name, and a client (or the cache) holding the first would be told it is current.
+TEST_F(TilesApi, AGridsTileIsNamedByItsOutlinesNotByTheirRows) {
+    const auto [lon, lat] = lonlat("SELECT ST_X(p) || ',' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                   "WHERE id = 'bailongqiao-033' AND valid_to IS NULL) g");
+    const auto tile = tile_at(lon, lat, 15);
+    const auto outline = t.scalar("SELECT ST_AsHEXEWKB(geom) FROM grids WHERE id = 'bailongqiao-033' AND valid_to IS NULL");
+    // A report write in the grid makes the snapshot look at the grid's row again.
+    int writes = 0;
+    auto touch = [&] {
+        std::ostringstream sql;
+        sql.precision(12);
+        sql << "INSERT INTO reports (town, client_id, category, platform, source, geom, input_lon, input_lat, grid, "
+               "grid_version, assign_method, status, reported_at) VALUES ('bailongqiao', 'tiles-frozen-"
+            << ++writes << "', 'shehui_zhian', 'zongzhi', 'app', ST_SetSRID(ST_MakePoint(" << lon << ',' << lat
+            << "), 4490), " << lon << ',' << lat << ", 'bailongqiao-033', 1, 'contains', 'reported', now()) RETURNING id";
+        t.scalar(sql.str());
+    };
+    auto grids_tile = [&] {
+        const auto r = get(tile.path("grids"));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r;
+    };
+    t.scalar("VACUUM (FREEZE) grids");
+    touch();
+    const auto first = grids_tile();
+    t.scalar("VACUUM (FREEZE) grids");  // nothing drawn changes: neither does the name
+    touch();
+    EXPECT_EQ(header(grids_tile(), "ETag"), header(first, "ETag"));
+
+    t.scalar("UPDATE grids SET geom = ST_Buffer(geom, -0.0003) WHERE id = 'bailongqiao-033' AND valid_to IS NULL RETURNING id");
+    touch();
+    const auto shrunk = grids_tile();
+    EXPECT_NE(header(shrunk, "ETag"), header(first, "ETag"));
+    EXPECT_NE(shrunk.body, first.body);
+    t.scalar("VACUUM (FREEZE) grids");
+    touch();
+    const auto shrunk_frozen = grids_tile();
+    EXPECT_EQ(header(shrunk_frozen, "ETag"), header(shrunk, "ETag"));
+    EXPECT_NE(header(shrunk_frozen, "ETag"), header(first, "ETag")) << "both frozen, still two pictures";
+    EXPECT_EQ(get(tile.path("grids"), {}, header(first, "ETag")).status, 200) << "the old picture is not current";
+
+    t.scalar("UPDATE grids SET geom = '" + outline + "'::geometry WHERE id = 'bailongqiao-033' AND valid_to IS NULL RETURNING id");
+    touch();
+    EXPECT_EQ(header(grids_tile(), "ETag"), header(first, "ETag")) << "the same outline again: the same name";
+    t.scalar("DELETE FROM reports WHERE client_id LIKE 'tiles-frozen-%' RETURNING 1");
+}
+
 // report_changes is pruned (migration 0011): a tile snapshot whose late-commit window
 // (1,024 ids) reaches below what was deleted reloads everything instead of missing a
 // change, and then holds what a fresh load holds.
