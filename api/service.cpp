@@ -47,6 +47,18 @@ Service::Service(data::Database& db, ServiceOptions options)
     add_grid_import_routes(m_router, db, *m_reports, *m_towns);
     add_tile_routes(m_router, *m_tiles, *m_towns);
     m_metrics.add_source([tiles = m_tiles.get()] { return tile_metrics(*tiles); });
+    if (m_report_cache)
+        m_metrics.add_source([cache = m_report_cache.get()] {
+            const auto s = cache->stats();
+            std::ostringstream out;
+            out << "# HELP wangge_analytics_copy_bytes Memory of the analytics copy (reports, events, id index).\n"
+                   "# TYPE wangge_analytics_copy_bytes gauge\n"
+                << "wangge_analytics_copy_bytes " << s.bytes << '\n'
+                << "# HELP wangge_analytics_copy_reports Reports in the analytics copy.\n"
+                   "# TYPE wangge_analytics_copy_reports gauge\n"
+                << "wangge_analytics_copy_reports " << s.reports << '\n';
+            return out.str();
+        });
     m_metrics.add_source([] {
         const auto heap = heap_use();
         std::ostringstream out;

@@ -60,6 +60,8 @@ public:
         std::size_t full_loads = 0;
         std::size_t reports_reloaded = 0;  // by incremental catch-up
         std::size_t event_slots = 0;       // events held, including those of re-read reports not yet compacted
+        std::size_t event_capacity = 0;    // event slots allocated (vectors grow by a quarter)
+        std::size_t bytes = 0;             // the copy's memory: reports, events, the id index (allocated, estimated for the index)
     };
     Stats stats() const;
 
