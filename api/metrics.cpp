@@ -4,6 +4,13 @@
 
 namespace wangge::api {
 
+std::string gauge(std::string_view name, std::string_view help, unsigned long long value) {
+    std::string out;
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" gauge\n");
+    out.append(name).append(" ").append(std::to_string(value)).append("\n");
+    return out;
+}
+
 void Metrics::observe(const std::string& route, const std::string& method, int status, std::chrono::nanoseconds elapsed) {
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::lock_guard lock(m_mutex);

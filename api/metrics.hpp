@@ -7,10 +7,14 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 namespace wangge::api {
+
+/// One unlabelled gauge in exposition text: its HELP and TYPE lines and its value.
+std::string gauge(std::string_view name, std::string_view help, unsigned long long value);
 
 class Metrics {
 public:

@@ -50,25 +50,13 @@ Service::Service(data::Database& db, ServiceOptions options)
     if (m_report_cache)
         m_metrics.add_source([cache = m_report_cache.get()] {
             const auto s = cache->stats();
-            std::ostringstream out;
-            out << "# HELP wangge_analytics_copy_bytes Memory of the analytics copy (reports, events, id index).\n"
-                   "# TYPE wangge_analytics_copy_bytes gauge\n"
-                << "wangge_analytics_copy_bytes " << s.bytes << '\n'
-                << "# HELP wangge_analytics_copy_reports Reports in the analytics copy.\n"
-                   "# TYPE wangge_analytics_copy_reports gauge\n"
-                << "wangge_analytics_copy_reports " << s.reports << '\n';
-            return out.str();
+            return gauge("wangge_analytics_copy_bytes", "Memory of the analytics copy (reports, events, id index).", s.bytes) +
+                   gauge("wangge_analytics_copy_reports", "Reports in the analytics copy.", s.reports);
         });
     m_metrics.add_source([] {
         const auto heap = heap_use();
-        std::ostringstream out;
-        out << "# HELP wangge_heap_held_bytes Heap the allocator holds from the kernel.\n"
-               "# TYPE wangge_heap_held_bytes gauge\n"
-            << "wangge_heap_held_bytes " << heap.held << '\n'
-            << "# HELP wangge_heap_in_use_bytes Heap in use (the rest of the held heap is free).\n"
-               "# TYPE wangge_heap_in_use_bytes gauge\n"
-            << "wangge_heap_in_use_bytes " << heap.in_use << '\n';
-        return out.str();
+        return gauge("wangge_heap_held_bytes", "Heap the allocator holds from the kernel.", heap.held) +
+               gauge("wangge_heap_in_use_bytes", "Heap in use (the rest of the held heap is free).", heap.in_use);
     });
     if (!m_options.meeting_maps) {
         // The meeting pack's maps: the month's reports over the town's grids, drawn by
@@ -295,9 +283,7 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
     m_metrics.add_source([feed = m_feed.get()] {
         const auto f = feed->stats();
         std::ostringstream out;
-        out << "# HELP wangge_change_feed_connected Whether this node hears the database's change feed.\n"
-               "# TYPE wangge_change_feed_connected gauge\n"
-            << "wangge_change_feed_connected " << (f.connected ? 1 : 0) << '\n'
+        out << gauge("wangge_change_feed_connected", "Whether this node hears the database's change feed.", f.connected ? 1 : 0)
             << "# HELP wangge_change_feed_events_total Change feed events by how they were noticed.\n"
                "# TYPE wangge_change_feed_events_total counter\n"
             << "wangge_change_feed_events_total{by=\"notify\"} " << f.notifications << '\n'
@@ -313,9 +299,7 @@ void Service::start_change_feed(std::chrono::milliseconds poll) {
                "# TYPE wangge_token_cache_lookups_total counter\n"
             << "wangge_token_cache_lookups_total{result=\"hit\"} " << t.hits << '\n'
             << "wangge_token_cache_lookups_total{result=\"miss\"} " << t.misses << '\n'
-            << "# HELP wangge_token_cache_entries Valid tokens held in memory.\n"
-               "# TYPE wangge_token_cache_entries gauge\n"
-            << "wangge_token_cache_entries " << t.entries << '\n';
+            << gauge("wangge_token_cache_entries", "Valid tokens held in memory.", t.entries);
         return out.str();
     });
     m_feed->start();
