@@ -1,25 +1,18 @@
 #include "tiles/markers.hpp"
 
+#include "tiles/fingerprint.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace wangge::tiles {
 
-namespace {
-constexpr std::uint64_t k_fnv_offset = 14695981039346656037ull;
-constexpr std::uint64_t k_fnv_prime = 1099511628211ull;
-
-std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
-    for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xffu)) * k_fnv_prime;
-    return h;
-}
-}  // namespace
-
 std::uint64_t MarkerCells::fingerprint() const noexcept {
-    std::uint64_t h = mix(mix(k_fnv_offset, cols), rows);
+    Fingerprint fp;
+    fp.add_u64(cols).add_u64(rows);
     for (std::size_t i = 0; i < looks.size(); ++i)
-        if (looks[i]) h = mix(h, (static_cast<std::uint64_t>(i) << 16) | looks[i]);
-    return h;
+        if (looks[i]) fp.add_u64((static_cast<std::uint64_t>(i) << 16) | looks[i]);
+    return fp.value();
 }
 
 MarkerCells marker_cells(const Snapshot& snapshot, const CompiledFilter& filter, const Box& reach, double cell,

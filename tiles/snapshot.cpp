@@ -3,6 +3,7 @@
 #include "core/domain.hpp"
 #include "core/workflow.hpp"
 #include "data/tile_store.hpp"
+#include "tiles/fingerprint.hpp"
 
 #include <algorithm>
 
@@ -78,17 +79,7 @@ ReportPoint to_point(const data::ReportPointRow& r, std::vector<std::string>& ca
 // Names a grid's drawing by its content. The row stamp (xmin) would not do: a frozen
 // row reads xmin 2, so two versions of an outline, each frozen, would share it.
 std::uint64_t shape_digest(const GridShape& s) {
-    std::uint64_t h = 14695981039346656037ull;
-    auto add = [&](std::string_view bytes) {
-        for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-        for (int i = 0; i < 8; ++i) h = (h ^ ((bytes.size() >> (8 * i)) & 0xffu)) * 1099511628211ull;
-    };
-    add(s.id);
-    add(s.name);
-    add(s.wkb);
-    add(std::string_view(reinterpret_cast<const char*>(&s.label_x), sizeof s.label_x));
-    add(std::string_view(reinterpret_cast<const char*>(&s.label_y), sizeof s.label_y));
-    return h;
+    return Fingerprint().add(s.id).add(s.name).add(s.wkb).add_double(s.label_x).add_double(s.label_y).value();
 }
 
 std::shared_ptr<const GridShape> to_shape(data::GridOutlineRow&& g) {

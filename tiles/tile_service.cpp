@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "data/tile_store.hpp"
 #include "data/town_store.hpp"
+#include "tiles/fingerprint.hpp"
 #include "tiles/heatmap.hpp"
 #include "tiles/markers.hpp"
 #include "tiles/renderer.hpp"
@@ -13,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -28,28 +28,6 @@ namespace {
 
 // Bumped when a style or the drawing changes, so clients drop what they hold.
 constexpr std::string_view k_style_version = "wangge-tiles-1";
-
-// FNV-1a, 64 bit: stable across processes, so ETags survive a restart.
-class Fingerprint {
-public:
-    Fingerprint& add(std::string_view s) {
-        for (unsigned char c : s) m_h = (m_h ^ c) * 1099511628211ull;
-        return add_u64(s.size());
-    }
-    Fingerprint& add_u64(std::uint64_t v) {
-        for (int i = 0; i < 8; ++i) m_h = (m_h ^ ((v >> (8 * i)) & 0xffu)) * 1099511628211ull;
-        return *this;
-    }
-    Fingerprint& add_double(double v) { return add_u64(std::bit_cast<std::uint64_t>(v)); }
-    std::string etag() const {
-        char buf[24];
-        std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(m_h));
-        return buf;
-    }
-
-private:
-    std::uint64_t m_h = 14695981039346656037ull;
-};
 
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
