@@ -157,11 +157,7 @@ struct ReportCache::Impl {
 
     // Reads histories (ordered by id, seq) into a town; replaces reports already there.
     void read_into(Town& town, const pqxx::result& res) {
-        std::size_t reports_in = 0;  // an upper bound on the reports this adds
-        for (long long prev = -1; const auto& row : res)
-            if (const auto id = row[0].as<long long>(); id != prev) ++reports_in, prev = id;
-        make_room(town.reports, reports_in);
-        make_room(town.events, res.size());
+        make_room(town.events, res.size());  // at most a slot per row
         long long current = -1;
         Report* report = nullptr;
         for (const auto& row : res) {
@@ -178,6 +174,7 @@ struct ReportCache::Impl {
                 r.first = static_cast<std::uint32_t>(town.events.size());
                 auto [it, inserted] = town.index.try_emplace(id, town.reports.size());
                 if (inserted) {
+                    make_room(town.reports, 1);  // rows outnumber reports: room is made as they come
                     town.reports.push_back(r);
                 } else {
                     auto& old = town.reports[it->second];
