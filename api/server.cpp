@@ -23,6 +23,9 @@ namespace wangge::api {
 
 namespace {
 
+// Pending connections the listening socket holds (see HttpServer::start).
+constexpr int k_listen_backlog = 4096;
+
 using namespace Pistache;
 
 // Requests are answered on these threads, not on Pistache's I/O threads, so a slow query
@@ -331,17 +334,22 @@ void HttpServer::start() {
     m_state->endpoint = std::make_unique<Http::Endpoint>(m_state->address);
     // Pistache counts the request line, headers and body against maxRequestSize
     // (default 4 KiB): allow a full batch of reports or a grid import.
+    const int io_threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    const Flags<Tcp::Options> flags(Tcp::Options::ReuseAddr);
     auto opts = Http::Endpoint::options()
-                    .threads(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)))
-                    .flags(Tcp::Options::ReuseAddr)
-                    // Pistache's default of 128 pending connections drops the SYNs of a
-                    // burst of clients (512 in the overload bench), which then wait out
-                    // the kernel's 1 s retransmission: an answer the queues would have
-                    // given in a millisecond. The kernel caps it at net.core.somaxconn.
-                    .backlog(4096)
+                    .threads(io_threads)
+                    .flags(flags)
                     .maxRequestSize(65u << 20)
                     .maxResponseSize(256u << 20);
     m_state->endpoint->init(opts);
+    // Pistache's default of 128 pending connections drops the SYNs of a burst of clients
+    // (512 in the overload bench), which then wait out the kernel's 1 s retransmission: an
+    // answer the queues would have given in a millisecond. Pistache 0.0.5's
+    // Options::backlog() is never handed to the listener (the socket listened with 128:
+    // `ss -ltn`, and the kernel counted ListenOverflows), so the listener is given it
+    // directly; its init only records its arguments. The kernel caps it at
+    // net.core.somaxconn.
+    m_state->endpoint->initArgs(static_cast<std::size_t>(io_threads), flags, std::string(), k_listen_backlog);
     m_state->endpoint->setHandler(Http::make_handler<PistacheHandler>(*m_state->service, m_state->pools, m_state->in_flight));
     m_state->endpoint->serveThreaded();
 }

@@ -11,6 +11,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <algorithm>
+#include <cstdio>
 #include <unistd.h>
 
 using namespace wangge;
@@ -59,6 +62,33 @@ TEST(HttpServer, ServesTheApiOverRealSockets) {
     auto large = fetch(base + "/api/v1/grids/tashi-001/staff", token, "PUT", big);
     EXPECT_EQ(large.status, 403) << "read whole, then refused for the role: " << large.body;
 
+    server.stop();
+}
+
+// A burst of clients beyond the listen queue loses SYNs, which the kernel retransmits after
+// 1 s: a shed that should take a millisecond then takes a second (bench_overload). The
+// kernel's own view of the listening socket (ss: Send-Q of a LISTEN socket is its backlog).
+TEST(HttpServer, ListensWithAQueueForABurstOfClients) {
+    auto& t = test::demo_database();
+    api::Service service(t.db());
+    api::HttpServer server(service, "127.0.0.1:0", 2);
+    server.start();
+    const std::string command = "ss -Hltn 'sport = :" + std::to_string(server.port()) + "' 2>&1";
+    std::string out;
+    if (FILE* p = popen(command.c_str(), "r")) {
+        char buffer[512];
+        while (std::fgets(buffer, sizeof buffer, p) != nullptr) out += buffer;
+        pclose(p);
+    }
+    std::istringstream line(out);
+    std::string state;
+    long recv_q = -1, send_q = -1;
+    line >> state >> recv_q >> send_q;
+    ASSERT_EQ(state, "LISTEN") << out;
+    std::ifstream somaxconn("/proc/sys/net/core/somaxconn");
+    long cap = 0;
+    somaxconn >> cap;
+    EXPECT_EQ(send_q, std::min(4096L, cap)) << "the backlog the listening socket was given: " << out;
     server.stop();
 }
 
