@@ -14,6 +14,8 @@
 # WANGGE_LOAD_PORT (default 8091) with $WANGGE_SERVE_ARGS, against the database of
 # var/wangge.env (scripts/run.sh writes it) or $WANGGE_DB, and stopped (SIGTERM) at the end.
 # It waits up to WANGGE_LOAD_READY_TIMEOUT seconds (default 900) for /readyz.
+# Analytics ask for the twelve months up to WANGGE_LOAD_UNTIL (YYYY-MM; default: the
+# newest demo report's month, i.e. the demo data's --until).
 # WANGGE_SERVE_ARGS defaults to "--rate-limit 0 --tile-rate-limit 0": all connections share
 # one token, and the load measures the service, not the per-token limiter (a running server
 # keeps its own limits, so its 429s count as failures here).
@@ -100,9 +102,16 @@ for line in open(sys.argv[1]):
 PY
 sql -F ' ' -c "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids WHERE valid_to IS NULL) s" >"$work/points"
 : >"$work/lists"
-# The demo data's year: twelve months up to this one.
-from=$(date -d "$(date +%Y-%m-15) -11 months" +%Y-%m)
-to=$(date -d "$(date +%Y-%m-15) +1 month" +%Y-%m)
+# The analytics period: the twelve months up to WANGGE_LOAD_UNTIL (YYYY-MM), by default
+# the month of the newest demo report (client_id TOWN-demo-N, data/demo_reports.cpp), in
+# Asia/Shanghai: the demo data's --until. Not the real clock's month, nor that of the
+# reports posted by this script or the benchmarks, so the same database gets the same
+# questions whatever the date.
+until_month=${WANGGE_LOAD_UNTIL:-$(sql -c "SELECT to_char(max(reported_at) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') FROM reports WHERE client_id LIKE '%-demo-%'")}
+[[ $until_month =~ ^[0-9]{4}-[0-9]{2}$ ]] || { echo "load.sh: no reports to take the analytics period from (set WANGGE_LOAD_UNTIL=YYYY-MM)" >&2; exit 2; }
+from=$(date -d "$until_month-15 -11 months" +%Y-%m)
+to=$(date -d "$until_month-15 +1 month" +%Y-%m)
+echo "load.sh: analytics over $from up to $to (exclusive)"
 : >"$work/analytics"
 for town in $(cut -d' ' -f1 "$work/towns"); do
   for status in "" "&status=reported" "&status=dispatched,in_progress"; do
