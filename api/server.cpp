@@ -23,9 +23,6 @@ namespace wangge::api {
 
 namespace {
 
-// Pending connections the listening socket holds (see HttpServer::start).
-constexpr int k_listen_backlog = 4096;
-
 using namespace Pistache;
 
 // Requests are answered on these threads, not on Pistache's I/O threads, so a slow query

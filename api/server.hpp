@@ -25,6 +25,11 @@ struct ServerState;
 /// Process-wide; call once before serving.
 void tune_allocator_for_serving() noexcept;
 
+/// Pending connections the listening socket holds (capped by net.core.somaxconn): a
+/// burst of clients beyond it loses SYNs, retransmitted by the kernel only after 1 s
+/// (docs/operations.md "Overload").
+inline constexpr int k_listen_backlog = 4096;
+
 /// Worker threads and queue bounds per WorkClass (api/http.hpp), in its order: probe,
 /// tiles, read, write, heavy. A request that finds its class's queue full is answered
 /// at once, on the I/O thread, with 503 problem+json /problems/overloaded and

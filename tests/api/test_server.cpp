@@ -88,7 +88,7 @@ TEST(HttpServer, ListensWithAQueueForABurstOfClients) {
     std::ifstream somaxconn("/proc/sys/net/core/somaxconn");
     long cap = 0;
     somaxconn >> cap;
-    EXPECT_EQ(send_q, std::min(4096L, cap)) << "the backlog the listening socket was given: " << out;
+    EXPECT_EQ(send_q, std::min(static_cast<long>(api::k_listen_backlog), cap)) << "the backlog the listening socket was given: " << out;
     server.stop();
 }
 
