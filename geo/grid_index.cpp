@@ -537,6 +537,13 @@ struct Outline {
     GeomPtr metric;
     PreparedPtr prepared;
     Box box_m{};
+    // GEOS 3.11 answers a prepared polygon's query with a line or polygon through a
+    // segment intersection finder that keeps the query's state in the prepared polygon
+    // (GEOS issue #825; thread-safe only from 3.13): warmed or not, two such queries at
+    // once corrupt each other. Box distances to an outline take this lock; point queries
+    // (everything assign() asks of a grid, and a point's distance to an outline) stop
+    // before that finder and need none.
+    mutable std::mutex box_query;
 };
 
 std::shared_ptr<const Outline> make_outline(const Geos& geos, GeomPtr metric, WkbHash hash, bool from_grid) {
@@ -714,7 +721,12 @@ std::optional<std::size_t> GridIndex::Impl::nearest_town_of_box(const Geos& geos
     for (const auto& [lower, t] : by_bound) {
         if (t == best || lower > best_max) continue;
         if (!box_m) box_m = geos.polygon(corners);
-        if (geos.prepared_distance(outlines[t]->prepared.get(), box_m.get()) - 1.0 <= best_max) return std::nullopt;
+        double d;
+        {
+            std::lock_guard lock(outlines[t]->box_query);
+            d = geos.prepared_distance(outlines[t]->prepared.get(), box_m.get());
+        }
+        if (d - 1.0 <= best_max) return std::nullopt;
     }
     return best;
 }
