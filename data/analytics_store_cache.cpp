@@ -1,6 +1,7 @@
 #include "data/analytics_store_cache.hpp"
 
 #include "data/db.hpp"
+#include "data/prepared.hpp"
 #include "data/text.hpp"
 
 #include <pqxx/pqxx>
@@ -276,9 +277,9 @@ struct ReportCache::Impl {
             for (const auto& [town, ids] : changed) {
                 std::vector<std::string> text;
                 for (auto id : ids) text.push_back(std::to_string(id));
-                fetched[town] = tx.exec_params(std::string(k_history_select) +
-                                                   " WHERE r.town = $1 AND r.id = ANY($2::bigint[]) ORDER BY r.id, e.seq",
-                                               town, pg_text_array(text));
+                fetched[town] = exec_prepared_sql(tx, std::string(k_history_select) +
+                                                          " WHERE r.town = $1 AND r.id = ANY($2::bigint[]) ORDER BY r.id, e.seq",
+                                                  town, pg_text_array(text));
             }
         });
         std::unique_lock lock(data_mutex);

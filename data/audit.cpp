@@ -2,6 +2,7 @@
 
 #include "core/principal.hpp"
 #include "data/db.hpp"
+#include "data/prepared.hpp"
 #include "data/row_read.hpp"
 
 #include <pqxx/pqxx>
@@ -15,8 +16,8 @@ namespace wangge::data {
 
 void write_audit(pqxx::transaction_base& tx, const Principal& actor, const std::optional<std::string>& town,
                  const std::string& action, const std::string& target, const std::string& details_json) {
-    tx.exec_params(
-        "INSERT INTO audit_log (town, actor, role, action, target, details, source) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)",
+    exec_prepared_sql(
+        tx, "INSERT INTO audit_log (town, actor, role, action, target, details, source) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)",
         town, actor.name, std::string(role_name(actor.role)), action, target, details_json, actor.source);
 }
 

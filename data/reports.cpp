@@ -3,6 +3,7 @@
 #include "data/audit.hpp"
 #include "data/copy.hpp"
 #include "data/db.hpp"
+#include "data/prepared.hpp"
 #include "data/report_json.hpp"
 #include "data/row_read.hpp"
 #include "data/text.hpp"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace wangge::data {
@@ -254,9 +256,9 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
     if (outside)
         for (const auto& [town, g] : generations) towns.insert(town);
     const auto town_array = pg_text_array({towns.begin(), towns.end()});
-    tx.exec_params("SELECT share_town_grids($1::text[])", town_array);
+    exec_prepared_sql(tx, "SELECT share_town_grids($1::text[])", town_array);
     std::set<std::string> seen;
-    for (const auto& r : tx.exec_params("SELECT town, grid_generation FROM towns WHERE town = ANY($1::text[])", town_array)) {
+    for (const auto& r : exec_prepared_sql(tx, "SELECT town, grid_generation FROM towns WHERE town = ANY($1::text[])", town_array)) {
         const auto town = r[0].as<std::string>();
         seen.insert(town);
         const auto it = generations.find(town);
@@ -267,7 +269,7 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
     if (!stale.empty()) return;  // rolled back; the caller refreshes the index and tries again
     std::vector<std::string> keys;
     for (auto k : by_key) keys.push_back(pending[k].rec.client_id);
-    for (const auto& r : tx.exec_params("SELECT k.client_id, k.answer FROM unnest($1::text[]) AS u(client_id) "
+    for (const auto& r : exec_prepared_sql(tx, "SELECT k.client_id, k.answer FROM unnest($1::text[]) AS u(client_id) "
                                         "JOIN report_keys k USING (client_id)",
                                         pg_text_array(keys)))
         existing[r[0].as<std::string>()] = r[1].as<std::string>();
@@ -276,28 +278,32 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
         if (!existing.contains(pending[k].rec.client_id)) fresh.push_back(k);
     if (fresh.empty()) return;
 
-    auto ids = tx.exec_params("SELECT nextval('reports_id_seq') FROM generate_series(1, $1)",
+    auto ids = exec_prepared_sql(tx, "SELECT nextval('reports_id_seq') FROM generate_series(1, $1)",
                               static_cast<long long>(fresh.size()));
-    std::set<std::string> grid_ids;
+    std::set<std::pair<std::string, std::string>> grids;  // (town, grid)
     for (std::size_t i = 0; i < fresh.size(); ++i) {
         auto& rec = pending[fresh[i]].rec;
         rec.id = ids[static_cast<int>(i)][0].as<long long>();
-        if (rec.grid) grid_ids.insert(rec.grid->id);
+        if (rec.grid) grids.emplace(rec.town, rec.grid->id);
     }
-    // The responsible people (API.md: responsible{leader,worker}) as they are now.
-    std::map<std::pair<std::string, std::string>, Person> staff;
-    if (!grid_ids.empty()) {
-        for (const auto& r : tx.exec_params("SELECT s.grid, s.role, w.id, w.name, w.phone FROM grid_staff s "
-                                            "JOIN workers w ON w.town = s.town AND w.id = s.worker WHERE s.grid = ANY($1::text[])",
-                                            pg_text_array({grid_ids.begin(), grid_ids.end()})))
-            staff[{r[0].as<std::string>(), r[1].as<std::string>()}] = {r[2].as<std::string>(), r[3].as<std::string>(),
-                                                                        r[4].as<std::string>()};
+    // The responsible people (API.md: responsible{leader,worker}) as they are now, by
+    // grid_staff's key (town, grid, role): by grid alone it was a scan of every town's staff.
+    std::map<std::tuple<std::string, std::string, std::string>, Person> staff;  // (town, grid, role)
+    if (!grids.empty()) {
+        std::vector<std::string> towns_of, grids_of;
+        for (const auto& [town, grid] : grids) towns_of.push_back(town), grids_of.push_back(grid);
+        for (const auto& r : exec_prepared_sql(tx, "SELECT s.town, s.grid, s.role, w.id, w.name, w.phone FROM grid_staff s "
+                                                   "JOIN workers w ON w.town = s.town AND w.id = s.worker "
+                                                   "WHERE (s.town, s.grid) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+                                               pg_text_array(towns_of), pg_text_array(grids_of)))
+            staff[{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()}] = {
+                r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>()};
     }
     for (auto k : fresh) {
         auto& p = pending[k];
         if (p.rec.grid) {
-            if (auto it = staff.find({p.rec.grid->id, "leader"}); it != staff.end()) p.rec.leader = it->second;
-            if (auto it = staff.find({p.rec.grid->id, "worker"}); it != staff.end()) p.rec.worker = it->second;
+            if (auto it = staff.find({p.rec.town, p.rec.grid->id, "leader"}); it != staff.end()) p.rec.leader = it->second;
+            if (auto it = staff.find({p.rec.town, p.rec.grid->id, "worker"}); it != staff.end()) p.rec.worker = it->second;
         }
         p.answer = report_answer(p.rec).dump();
     }

@@ -1,6 +1,7 @@
 #include "data/tile_store.hpp"
 
 #include "data/db.hpp"
+#include "data/prepared.hpp"
 #include "data/text.hpp"
 
 #include <pqxx/pqxx>
@@ -156,9 +157,9 @@ TileDelta load_tile_delta(Database& db, std::int64_t since_version, std::int64_t
         }
         if (!ids.empty()) {
             ReportPointRow row;
-            const auto rows = tx.exec_params(std::string(k_point_select) +
-                                                 " WHERE (town, id) IN (SELECT DISTINCT * FROM unnest($1::text[], $2::bigint[]))",
-                                             pg_text_array(towns), pg_text_array(ids));
+            const auto rows = exec_prepared_sql(tx, std::string(k_point_select) +
+                                                        " WHERE (town, id) IN (SELECT DISTINCT * FROM unnest($1::text[], $2::bigint[]))",
+                                                pg_text_array(towns), pg_text_array(ids));
             for (const auto& r : rows) {
                 read_point(r, row);
                 out.points.push_back(row);
@@ -172,8 +173,15 @@ TileDelta load_tile_delta(Database& db, std::int64_t since_version, std::int64_t
             if (!b.grid.empty()) grid_buckets.push_back(b);
         if (grid_buckets.empty()) return;
         std::set<std::pair<std::string, std::string>> current;
-        for (const auto& r : tx.exec("SELECT town, id, xmin::text::bigint FROM grids WHERE valid_to IS NULL AND " +
-                                     bucket_condition(tx, grid_buckets, "id"))) {
+        std::vector<std::string> bucket_towns, bucket_grids;
+        for (const auto& b : grid_buckets) bucket_towns.push_back(b.town), bucket_grids.push_back(b.grid);
+        // The buckets as two arrays, not as a list of (town, id) pairs in the text: with a
+        // few hundred pairs PostgreSQL took 2.7 ms to plan the list (1 ms to run it), on
+        // every tile request after a write.
+        for (const auto& r : exec_prepared_sql(tx,
+                                               "SELECT town, id, xmin::text::bigint FROM grids WHERE valid_to IS NULL AND "
+                                               "(town, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+                                               pg_text_array(bucket_towns), pg_text_array(bucket_grids))) {
             current.emplace(r[0].as<std::string>(), r[1].as<std::string>());
             if (grid_stamp(r[0].as<std::string>(), r[1].as<std::string>()) != r[2].as<std::int64_t>())
                 redrawn.push_back({r[0].as<std::string>(), r[1].as<std::string>(), 0});
