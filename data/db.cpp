@@ -1,6 +1,7 @@
 #include "data/db.hpp"
 
 #include "core/error.hpp"
+#include "data/prepared.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -18,6 +19,9 @@ namespace wangge::data {
 namespace detail {
 struct PooledConnection {
     explicit PooledConnection(const std::string& conninfo) : c(conninfo) {}
+    ~PooledConnection() { forget_prepared(c); }
+    PooledConnection(const PooledConnection&) = delete;
+    PooledConnection& operator=(const PooledConnection&) = delete;
     pqxx::connection c;
     std::chrono::milliseconds statement_timeout{0};  // what the session has now
 };

@@ -1,7 +1,9 @@
-// The connection pool's error classes against the real server: a connection that dies
-// under a request is "unavailable, try again" (503), whatever form libpqxx gives the loss.
+// The connection pool against the real server: a connection that dies under a request is
+// "unavailable, try again" (503), whatever form libpqxx gives the loss; the statements a
+// connection keeps prepared are bounded.
 
 #include "core/error.hpp"
+#include "data/prepared.hpp"
 #include "tests/support/test_db.hpp"
 
 #include <gtest/gtest.h>
@@ -41,4 +43,24 @@ TEST(Database, AConnectionKilledDuringACopyIsUnavailableNotInternal) {
         EXPECT_EQ(e.code(), ErrorCode::database_unavailable) << e.what() << " (from " << seen << ")";
     }
     EXPECT_EQ(t.scalar("SELECT count(*) FROM copy_target"), "0") << "nothing half-written";
+}
+
+// Statement texts can carry validated values (a list's page size), so the statements a
+// connection keeps prepared are bounded: the least recently used is deallocated, and
+// running it again prepares it again.
+TEST(Database, PreparedStatementsPerConnectionAreBounded) {
+    test::TestDatabase t("db_prepared_bound");
+    const std::size_t n = data::detail::k_max_prepared_per_connection + 40;
+    t.db().run([&](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        for (std::size_t i = 0; i < n; ++i)
+            ASSERT_EQ(data::exec_prepared_sql(tx, "SELECT $1::int + " + std::to_string(i), 1)[0][0].as<std::size_t>(), i + 1);
+        const auto held = tx.exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'wangge\\_%'")[0][0].as<std::size_t>();
+        EXPECT_EQ(held, data::detail::k_max_prepared_per_connection);
+        // The first ones were deallocated; asked again, they answer again.
+        for (std::size_t i = 0; i < 5; ++i)
+            EXPECT_EQ(data::exec_prepared_sql(tx, "SELECT $1::int + " + std::to_string(i), 2)[0][0].as<std::size_t>(), i + 2);
+        EXPECT_EQ(tx.exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'wangge\\_%'")[0][0].as<std::size_t>(),
+                  data::detail::k_max_prepared_per_connection);
+    });
 }
