@@ -286,7 +286,7 @@ void store_batch(pqxx::connection_base& c, std::vector<Pending>& pending, const 
         rec.id = ids[static_cast<int>(i)][0].as<long long>();
         if (rec.grid) grids.emplace(rec.town, rec.grid->id);
     }
-    // The responsible people (API.md: responsible{leader,worker}) as they are now, by
+    // The responsible people as they are now (docs/reports.md "Who is responsible"), by
     // grid_staff's key (town, grid, role): by grid alone it was a scan of every town's staff.
     std::map<std::tuple<std::string, std::string, std::string>, Person> staff;  // (town, grid, role)
     if (!grids.empty()) {

@@ -53,14 +53,15 @@ TEST(Database, PreparedStatementsPerConnectionAreBounded) {
     const std::size_t n = data::detail::k_max_prepared_per_connection + 40;
     t.db().run([&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
+        auto held = [&] {
+            return tx.exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'wangge\\_%'")[0][0].as<std::size_t>();
+        };
         for (std::size_t i = 0; i < n; ++i)
             ASSERT_EQ(data::exec_prepared_sql(tx, "SELECT $1::int + " + std::to_string(i), 1)[0][0].as<std::size_t>(), i + 1);
-        const auto held = tx.exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'wangge\\_%'")[0][0].as<std::size_t>();
-        EXPECT_EQ(held, data::detail::k_max_prepared_per_connection);
+        EXPECT_EQ(held(), data::detail::k_max_prepared_per_connection);
         // The first ones were deallocated; asked again, they answer again.
         for (std::size_t i = 0; i < 5; ++i)
             EXPECT_EQ(data::exec_prepared_sql(tx, "SELECT $1::int + " + std::to_string(i), 2)[0][0].as<std::size_t>(), i + 2);
-        EXPECT_EQ(tx.exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'wangge\\_%'")[0][0].as<std::size_t>(),
-                  data::detail::k_max_prepared_per_connection);
+        EXPECT_EQ(held(), data::detail::k_max_prepared_per_connection);
     });
 }

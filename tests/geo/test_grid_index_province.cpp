@@ -90,6 +90,17 @@ Points near_edge_points(const std::vector<GridShape>& grids, std::size_t per_edg
     return pts;
 }
 
+// The point d metres past side (0 south, 1 north, 2 west, 3 east) of the province's
+// outer edge, at fraction t along it.
+XY past_edge(std::size_t side, double t, double d) {
+    switch (side) {
+    case 0: return {k_x0 + t * (k_x1 - k_x0), k_y0 - d / k_m_lat};
+    case 1: return {k_x0 + t * (k_x1 - k_x0), k_y1 + d / k_m_lat};
+    case 2: return {k_x0 - d / k_m_lon, k_y0 + t * (k_y1 - k_y0)};
+    default: return {k_x1 + d / k_m_lon, k_y0 + t * (k_y1 - k_y0)};
+    }
+}
+
 // Points within 300 m outside the province's outer edge, and far away.
 Points outside_points(std::size_t n, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
@@ -97,12 +108,7 @@ Points outside_points(std::size_t n, std::uint64_t seed) {
     Points pts;
     for (std::size_t i = 0; i < n; ++i) {
         const double t = along(rng), d = i % 4 == 3 ? far_km(rng) * 1000 : out_m(rng);
-        switch (i % 8 / 2) {
-        case 0: pts.push_back({k_x0 + t * (k_x1 - k_x0), k_y0 - d / k_m_lat}); break;
-        case 1: pts.push_back({k_x0 + t * (k_x1 - k_x0), k_y1 + d / k_m_lat}); break;
-        case 2: pts.push_back({k_x0 - d / k_m_lon, k_y0 + t * (k_y1 - k_y0)}); break;
-        default: pts.push_back({k_x1 + d / k_m_lon, k_y0 + t * (k_y1 - k_y0)}); break;
-        }
+        pts.push_back(past_edge(i % 8 / 2, t, d));
     }
     pts.push_back({10.0, 50.0});
     pts.push_back({k_x0 - 0.01, k_y0 - 0.01});  // beyond a corner
@@ -406,12 +412,7 @@ TEST(GridIndexProvince, ThreadsDecideTheSameNewCellsAtOnce) {
     Points pts;
     for (std::size_t i = 0; i < 6000; ++i) {
         const double t = along(rng), d = out_m(rng);
-        switch (i % 4) {
-        case 0: pts.push_back({k_x0 + t * (k_x1 - k_x0), k_y0 - d / k_m_lat}); break;
-        case 1: pts.push_back({k_x0 + t * (k_x1 - k_x0), k_y1 + d / k_m_lat}); break;
-        case 2: pts.push_back({k_x0 - d / k_m_lon, k_y0 + t * (k_y1 - k_y0)}); break;
-        default: pts.push_back({k_x1 + d / k_m_lon, k_y0 + t * (k_y1 - k_y0)}); break;
-        }
+        pts.push_back(past_edge(i % 4, t, d));
     }
     constexpr unsigned threads = 8;
     for (int round = 0; round < 5; ++round) {
