@@ -178,6 +178,7 @@ std::string_view work_class_name(WorkClass c) noexcept {
         case WorkClass::tiles: return "tiles";
         case WorkClass::read: return "read";
         case WorkClass::write: return "write";
+        case WorkClass::analytics: return "analytics";
         case WorkClass::heavy: return "heavy";
     }
     return "read";

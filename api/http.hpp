@@ -61,10 +61,11 @@ enum class RouteClass { standard, tile, heavy };
 /// The queues requests wait in (api/server.cpp): each has its own worker threads and a
 /// bounded queue, so cheap requests never wait behind heavy ones and overload is a quick
 /// 503 instead of seconds of latency. probe: /healthz, /readyz, /metrics; tiles: tile
-/// routes; heavy: RouteClass::heavy (analytics, meeting packs, exports); write: other
-/// routes that change something; read: the rest.
-enum class WorkClass { probe, tiles, read, write, heavy };
-inline constexpr std::size_t k_work_classes = 5;
+/// routes; heavy: RouteClass::heavy (analytics, meeting packs, exports); analytics: a
+/// heavy route whose Route::light_when holds (one town's analytics); write: other routes
+/// that change something; read: the rest.
+enum class WorkClass { probe, tiles, read, write, analytics, heavy };
+inline constexpr std::size_t k_work_classes = 6;
 std::string_view work_class_name(WorkClass c) noexcept;
 
 /// One report or one grid edit fits with room to spare; batch and import routes say more.
@@ -86,8 +87,9 @@ struct Route {
     std::size_t max_body = k_default_max_body;
     RouteClass route_class = RouteClass::standard;
     /// For a heavy route: the requests (by their query) that are cheap enough to wait in
-    /// the read queue instead, at full priority. One town's completion table is a scan of
-    /// that town's copy (milliseconds at a million reports); the whole province's is not.
+    /// the analytics queue instead, at full priority. One town's completion table is a
+    /// scan of that town's copy (milliseconds at a million reports); the whole province's
+    /// is not.
     std::function<bool(const std::map<std::string, std::string>& query)> light_when = nullptr;
 };
 

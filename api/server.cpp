@@ -97,6 +97,27 @@ private:
 
 using Pools = std::array<std::unique_ptr<WorkerPool>, k_work_classes>;
 
+// How each class's workers share a saturated machine's cores (nice values added to the
+// I/O threads' priority; the render pool draws at +5, tiles/renderer.cpp). Bounded
+// queues decide what waits; these decide who gets the CPU among what runs. Heavy work
+// runs below everything: a meeting pack holds a core for a second or more, and it must
+// not slow the I/O threads that shed what does not fit, the probes or the short requests
+// (bench_overload). Report posts come next: each is cheap and answered well inside a
+// phone's patience, but sixteen clients posting as fast as they were answered took the
+// CPU from the people at a map (scripts/load.sh at 1M reports, all at 0: tiles p99
+// 1.3 s, one town's completion 0.9 s; writes +8 and lists +4: 0.66–0.77 s and
+// 0.45–0.52 s, posts p99 from 0.14 to 0.21–0.23 s; docs/operations.md has the table).
+// One town's analytics (the meeting view) and tile workers, which mostly wait for the
+// render pool or a snapshot check, keep the I/O threads' priority.
+constexpr std::array<int, k_work_classes> k_class_nice{
+    0,   // probe
+    0,   // tiles
+    4,   // read
+    8,   // write
+    0,   // analytics
+    10,  // heavy
+};
+
 // A response header by name. Pistache 0.0.5 writes only typed headers into a response and
 // silently drops raw ones (ETag, Content-Disposition never reached the client).
 class NamedHeader final : public Http::Header::Header {
@@ -285,7 +306,12 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads,
     // for the render pool, whose own threads bound the CPU spent drawing. With as many as
     // the other classes, four workers waiting ~100 ms on a check under report posts capped
     // tiles at ~12/s at 1M reports while the CPU idled (scripts/load.sh).
-    const std::array<int, k_work_classes> derived{2, 4 * workers, workers, workers, std::max(2, workers / 2)};
+    // Writes and one town's analytics get half, at least two, like heavy work: a report
+    // post is cheap, so sixteen clients posting as fast as they are answered kept four
+    // write workers and their database sessions busy enough to take most of the two cores
+    // (468 posts/s beside 55 tiles/s at 1M reports; with two workers the tiles doubled).
+    const int half = std::max(2, workers / 2);
+    const std::array<int, k_work_classes> derived{2, 4 * workers, workers, half, half, half};
     for (std::size_t c = 0; c < k_work_classes; ++c)
         if (limits.threads[c] <= 0) limits.threads[c] = derived[c];
     m_state->limits = limits;
@@ -321,12 +347,9 @@ HttpServer::HttpServer(Service& service, const std::string& listen, int threads,
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-    // Heavy work runs below everything else: a meeting pack takes a worker's CPU for a
-    // second or more, and on a saturated machine it must not slow the I/O threads that
-    // shed what does not fit, the probes or the short requests (bench_overload).
     for (std::size_t c = 0; c < k_work_classes; ++c)
         m_state->pools[c] = std::make_unique<WorkerPool>(m_state->limits.threads[c], m_state->limits.queue[c],
-                                                         static_cast<WorkClass>(c) == WorkClass::heavy ? 10 : 0);
+                                                         k_class_nice[c]);
 
     m_state->endpoint = std::make_unique<Http::Endpoint>(m_state->address);
     // Pistache counts the request line, headers and body against maxRequestSize

@@ -36,15 +36,16 @@ inline constexpr int k_listen_backlog = 4096;
 /// Retry-After: 1 (docs/operations.md "Overload").
 struct WorkLimits {
     std::array<int, k_work_classes> threads{};        // 0: derived from HttpServer's `threads`
-    std::array<std::size_t, k_work_classes> queue{64, 256, 256, 128, 32};
+    std::array<std::size_t, k_work_classes> queue{64, 256, 256, 128, 128, 32};
 };
 
 class HttpServer {
 public:
     /// @param listen "host:port"; port 0 picks a free one (see port())
-    /// @param threads workers for the read and write classes each (Pistache's own I/O
-    ///        threads only read and write sockets); tiles get four times as many, probes
-    ///        two, heavy work half (at least two), unless `limits` says otherwise
+    /// @param threads workers for the read class (Pistache's own I/O threads only read
+    ///        and write sockets); tiles get four times as many, probes two, writes,
+    ///        analytics and heavy work half each (at least two), unless `limits` says
+    ///        otherwise
     /// @throws Error(bad_request) for a malformed address
     HttpServer(Service& service, const std::string& listen, int threads, WorkLimits limits = {});
     ~HttpServer();

@@ -142,9 +142,9 @@ WorkClass Service::work_class(const Request& request) const {
     const auto match = m_router.match(method, path);
     if (match.route != nullptr) {
         if (match.route->route_class == RouteClass::tile) return WorkClass::tiles;
-        if (match.route->route_class == RouteClass::heavy &&
-            !(match.route->light_when && match.route->light_when(request.query)))
-            return WorkClass::heavy;
+        if (match.route->route_class == RouteClass::heavy)
+            return match.route->light_when && match.route->light_when(request.query) ? WorkClass::analytics
+                                                                                     : WorkClass::heavy;
     }
     return method == "GET" || method == "HEAD" || method == "OPTIONS" ? WorkClass::read : WorkClass::write;
 }

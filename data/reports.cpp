@@ -549,8 +549,7 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
         if (one_town) conditions.push_back("r.town = " + param(f.town ? *f.town : caller.towns.front(), "text"));
         else if (towns) conditions.push_back("r.town = ANY(" + param(*towns, "text[]") + ")");
         if (open_only) conditions.emplace_back("r.status NOT IN ('closed', 'rejected')");
-        if (by_status) conditions.emplace_back("r.status = st.status");
-        else if (!statuses.empty()) conditions.push_back("r.status = " + tx.quote(statuses.front()));
+        if (statuses.size() == 1) conditions.push_back("r.status = " + tx.quote(statuses.front()));
         if (f.grid) conditions.push_back("r.grid = " + param(*f.grid, "text"));
         if (!platforms.empty()) conditions.push_back("r.platform = ANY(" + param(pg_text_array(platforms), "text[]") + ")");
         if (!f.categories.empty()) conditions.push_back("r.category = ANY(" + param(pg_text_array(f.categories), "text[]") + ")");
@@ -577,11 +576,20 @@ ReportPage ReportDesk::list(const ReportFilter& f, const Principal& caller) {
         constexpr const char* order = " ORDER BY r.reported_at DESC, r.id DESC";
         // Several statuses: a page of each (an ordered scan of its own), merged. With
         // status = ANY(…) the index gives no order and every matching report was sorted.
-        const std::string chosen =
-            by_status ? "SELECT r.* FROM unnest(" + tx.quote(pg_text_array(statuses)) +
-                            "::text[]) AS st(status) CROSS JOIN LATERAL (SELECT * FROM reports r WHERE " + where + order +
-                            limit + ") r" + order + limit
-                      : "SELECT * FROM reports r WHERE " + where + order + limit;
+        // Each status is a literal of its own branch: joined laterally to unnest(statuses),
+        // the status was a value the planner could not see, so it estimated every status
+        // as common and walked all of a town's reports newest first to find 51 rare ones
+        // (150–230 ms for dispatched,in_progress once 100,000 new reports were waiting;
+        // 0.3 ms now, each branch on reports_open's (town, status) and merged in order).
+        std::string chosen;
+        if (by_status) {
+            for (const auto& st : statuses)
+                chosen += (chosen.empty() ? "(" : " UNION ALL (") + std::string("SELECT * FROM reports r WHERE ") + where +
+                          " AND r.status = " + tx.quote(st) + order + limit + ")";
+            chosen = "SELECT * FROM (" + chosen + ") r" + order + limit;
+        } else {
+            chosen = "SELECT * FROM reports r WHERE " + where + order + limit;
+        }
         const std::string sql = std::string(k_report_columns) + " FROM (" + chosen + ") r" + k_report_joins + order;
         auto res = exec_prepared_sql(tx, sql, pqxx::prepare::make_dynamic_params(params));
         for (const auto& r : res) page.reports.push_back(record_from_row(r));

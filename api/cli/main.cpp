@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> queue_texts;
     serve->add_option("--queue", queue_texts,
                       "requests that may wait per class before 503 overloaded, CLASS=N (repeatable; defaults probe=64 "
-                      "tiles=256 read=256 write=128 heavy=32)")
+                      "tiles=256 read=256 write=128 analytics=128 heavy=32)")
         ->check([](const std::string& v) {
             const auto eq = v.find('=');
             if (eq == std::string::npos || eq + 1 == v.size() || v.size() - eq > 7 ||
@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
                         limits.queue[c] = static_cast<std::size_t>(std::stoul(q.substr(eq + 1)));
                         found = true;
                     }
-                if (!found) throw Error(ErrorCode::bad_request, "--queue takes CLASS=N with CLASS probe, tiles, read, write or heavy");
+                if (!found) throw Error(ErrorCode::bad_request, "--queue takes CLASS=N with CLASS probe, tiles, read, write, analytics or heavy");
             }
             return run_serve(argv0, listen, threads, pool, drain_seconds, std::move(serve_options), limits);
         }

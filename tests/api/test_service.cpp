@@ -262,7 +262,7 @@ TEST_F(ApiTest, RequestsQueueByWhatTheyCost) {
     };
     for (const char* path : {"/api/v1/analytics/completion", "/api/v1/analytics/hotspots", "/api/v1/analytics/trends"}) {
         SCOPED_TRACE(path);
-        EXPECT_EQ(klass("GET", path, {{"town", "tashi"}}), api::WorkClass::read);
+        EXPECT_EQ(klass("GET", path, {{"town", "tashi"}}), api::WorkClass::analytics);
         EXPECT_EQ(klass("GET", path, {{"town", "all"}}), api::WorkClass::heavy);
         EXPECT_EQ(klass("GET", path), api::WorkClass::heavy);
     }
