@@ -97,9 +97,17 @@ int main(int argc, char** argv) {
     serve->add_option("--trusted-proxy", serve_options.trusted_proxies,
                       "address of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
     std::vector<std::string> queue_texts;
+    // The classes and their default bounds as api/ defines them, so a class added there is
+    // named here too.
+    std::string queue_defaults, class_names;
+    for (std::size_t c = 0; c < api::k_work_classes; ++c) {
+        const std::string name(api::work_class_name(static_cast<api::WorkClass>(c)));
+        queue_defaults += (c == 0 ? "" : " ") + name + "=" + std::to_string(api::WorkLimits{}.queue[c]);
+        class_names += (c == 0 ? "" : c + 1 == api::k_work_classes ? " or " : ", ") + name;
+    }
     serve->add_option("--queue", queue_texts,
-                      "requests that may wait per class before 503 overloaded, CLASS=N (repeatable; defaults probe=64 "
-                      "tiles=256 read=256 write=128 analytics=128 heavy=32)")
+                      "requests that may wait per class before 503 overloaded, CLASS=N (repeatable; defaults " +
+                          queue_defaults + ")")
         ->check([](const std::string& v) {
             const auto eq = v.find('=');
             if (eq == std::string::npos || eq + 1 == v.size() || v.size() - eq > 7 ||
@@ -192,7 +200,7 @@ int main(int argc, char** argv) {
                         limits.queue[c] = static_cast<std::size_t>(std::stoul(q.substr(eq + 1)));
                         found = true;
                     }
-                if (!found) throw Error(ErrorCode::bad_request, "--queue takes CLASS=N with CLASS probe, tiles, read, write, analytics or heavy");
+                if (!found) throw Error(ErrorCode::bad_request, "--queue takes CLASS=N with CLASS " + class_names);
             }
             return run_serve(argv0, listen, threads, pool, drain_seconds, std::move(serve_options), limits);
         }
